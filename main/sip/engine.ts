@@ -1,0 +1,178 @@
+/**
+ * The SIP engine: every line, its live snapshot, its bounded history and SIP trace. Plain Node —
+ * the headless monitor, the tests and Electron's main process all drive this one class.
+ */
+import type { LineConfig } from '../../common/line-config';
+import type { LineHistoryEntry, LineSnapshot, TraceEntry } from '../../common/line-status';
+import type { Clock, Random } from './clock';
+import { systemClock, systemRandom } from './clock';
+import { JsSipChannel } from './jssip-channel';
+import { LineController } from './line-controller';
+import type { ServerChannel } from './server-channel';
+import { BoundedLog, maskCredentials } from './sip-trace';
+import type { TraceRecord } from './transport/sip-socket';
+
+export const DEFAULT_UNREGISTER_BOUND_MS = 3_000;
+
+export interface EngineOptions {
+  clock?: Clock;
+  random?: Random;
+  /** Sent as User-Agent. */
+  userAgent?: string;
+  historyCapacity?: number;
+  traceCapacity?: number;
+  /** Replaces the JsSIP channel (tests of the engine's own bookkeeping). */
+  createChannel?: (line: LineConfig, serverIndex: number, onTrace: (record: TraceRecord) => void) => ServerChannel;
+}
+
+type Listener<T> = (value: T) => void;
+
+interface LineEntry {
+  config: LineConfig;
+  controller: LineController;
+  history: BoundedLog<LineHistoryEntry>;
+  trace: BoundedLog<TraceEntry>;
+}
+
+export class SipEngine {
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly lines = new Map<string, LineEntry>();
+  private readonly lineListeners = new Set<Listener<LineSnapshot>>();
+  private readonly historyListeners = new Set<Listener<LineHistoryEntry>>();
+  private readonly removedListeners = new Set<Listener<string>>();
+
+  constructor(private readonly options: EngineOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? systemRandom;
+  }
+
+  /** Every change of a line's snapshot. Returns an unsubscribe function. */
+  onLine(listener: Listener<LineSnapshot>): () => void {
+    this.lineListeners.add(listener);
+    return () => this.lineListeners.delete(listener);
+  }
+
+  /** Every state transition or notable event of any line. */
+  onHistory(listener: Listener<LineHistoryEntry>): () => void {
+    this.historyListeners.add(listener);
+    return () => this.historyListeners.delete(listener);
+  }
+
+  /** A line was removed (after its unregister). */
+  onRemoved(listener: Listener<string>): () => void {
+    this.removedListeners.add(listener);
+    return () => this.removedListeners.delete(listener);
+  }
+
+  /** Adds a line and starts registering it (unless it is configured disabled). */
+  addLine(config: LineConfig): LineSnapshot {
+    if (this.lines.has(config.id)) throw new Error(`line "${config.id}" already exists`);
+    return this.startLine(config, new BoundedLog<LineHistoryEntry>(this.options.historyCapacity ?? 200));
+  }
+
+  private startLine(config: LineConfig, history: BoundedLog<LineHistoryEntry>): LineSnapshot {
+    const trace = new BoundedLog<TraceEntry>(this.options.traceCapacity ?? 500);
+    const secrets = config.password ? [config.password] : [];
+    const traceOf = (serverIndex: number) => (record: TraceRecord) =>
+      trace.push({
+        time: record.time,
+        line: config.id,
+        server: serverIndex,
+        direction: record.direction,
+        retransmission: record.retransmission,
+        text: maskCredentials(record.text, secrets),
+      });
+    const controller = new LineController(config, {
+      clock: this.clock,
+      createChannel: (index) =>
+        this.options.createChannel?.(config, index, traceOf(index)) ??
+        new JsSipChannel({
+          line: config,
+          serverIndex: index,
+          clock: this.clock,
+          random: this.random,
+          userAgent: this.options.userAgent ?? 'Trunkline',
+          onTrace: traceOf(index),
+        }),
+    });
+    controller.onChange = (snapshot) => this.lineListeners.forEach((l) => l(snapshot));
+    controller.onHistory = (entry) => {
+      history.push(entry);
+      this.historyListeners.forEach((l) => l(entry));
+    };
+    this.lines.set(config.id, { config, controller, history, trace });
+    controller.start();
+    return controller.snapshot();
+  }
+
+  /** Unregisters (bounded) and forgets a line. */
+  async removeLine(id: string, boundMs = DEFAULT_UNREGISTER_BOUND_MS): Promise<void> {
+    const entry = this.require(id);
+    await entry.controller.stop('unregistered', 'line removed', boundMs);
+    entry.controller.dispose();
+    this.lines.delete(id);
+    this.removedListeners.forEach((l) => l(id));
+  }
+
+  /** Replaces a line's configuration: the old registration is removed, the new one starts. */
+  async updateLine(config: LineConfig, boundMs = DEFAULT_UNREGISTER_BOUND_MS): Promise<LineSnapshot> {
+    const old = this.require(config.id);
+    await old.controller.stop('unregistered', 'configuration changed', boundMs);
+    old.controller.dispose();
+    this.lines.delete(config.id);
+    // The history carries on across edits: it is the story of the line, not of one config.
+    return this.startLine(config, old.history);
+  }
+
+  async setLineEnabled(id: string, enabled: boolean, boundMs = DEFAULT_UNREGISTER_BOUND_MS): Promise<LineSnapshot> {
+    const entry = this.require(id);
+    if (enabled === entry.config.enabled) return entry.controller.snapshot();
+    return this.updateLine({ ...entry.config, enabled }, boundMs);
+  }
+
+  /** Network change or resume from sleep: every line re-registers promptly. */
+  reRegisterAll(reason: string): void {
+    for (const entry of this.lines.values()) entry.controller.reRegisterNow(reason);
+  }
+
+  snapshots(): LineSnapshot[] {
+    return [...this.lines.values()].map((e) => e.controller.snapshot());
+  }
+
+  snapshot(id: string): LineSnapshot {
+    return this.require(id).controller.snapshot();
+  }
+
+  config(id: string): LineConfig {
+    return this.require(id).config;
+  }
+
+  lineIds(): string[] {
+    return [...this.lines.keys()];
+  }
+
+  history(id: string): LineHistoryEntry[] {
+    return this.require(id).history.toArray();
+  }
+
+  trace(id: string): TraceEntry[] {
+    return this.require(id).trace.toArray();
+  }
+
+  /**
+   * Quit: every line sends Expires:0 to every server holding a binding, all in parallel, and this
+   * resolves within `boundMs` (plus a moment) however silent the servers are.
+   */
+  async shutdown(boundMs = DEFAULT_UNREGISTER_BOUND_MS): Promise<void> {
+    const entries = [...this.lines.values()];
+    await Promise.allSettled(entries.map((e) => e.controller.stop('unregistered', 'shutdown', boundMs)));
+    for (const e of entries) e.controller.dispose();
+  }
+
+  private require(id: string): LineEntry {
+    const entry = this.lines.get(id);
+    if (!entry) throw new Error(`no line "${id}"`);
+    return entry;
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * One JsSIP UA bound to one server of one line, over our own socket. It connects on demand, keeps
+ * the Contact on the real local address, and runs one client transaction at a time with a
+ * silence budget: no response within the budget means the server is unavailable, whatever JsSIP's
+ * 32 s Timer F would say (SPEC "signal retry count").
+ */
+import { UA, URI } from 'jssip';
+import type { LineConfig, ServerConfig } from '../../common/line-config';
+import type { Clock, Random } from './clock';
+import type { IncomingResponse, OutgoingRequest } from './jssip-internals';
+import { internalsOf, sendRequest } from './jssip-internals';
+import type { SipSocket, TraceRecord } from './transport/sip-socket';
+import { createSipSocket } from './transport/sip-socket';
+
+// JsSIP reads `window.RTCPeerConnection` on every incoming INVITE and throws inside the socket
+// callback when `window` is missing (FIELD-NOTES). With it present and no RTCPeerConnection, an
+// INVITE to a registration-only line is answered 488 instead of crashing the transport.
+const globalWithWindow = globalThis as { window?: unknown };
+globalWithWindow.window ??= globalThis;
+
+export type TransactionResult =
+  | { kind: 'response'; response: IncomingResponse; sentAt: number }
+  | { kind: 'timeout'; reason: string }
+  | { kind: 'transport-error'; reason: string };
+
+export interface ServerLinkOptions {
+  line: LineConfig;
+  server: ServerConfig;
+  clock: Clock;
+  random: Random;
+  userAgent: string;
+  onTrace: (record: TraceRecord) => void;
+}
+
+/** A token of `length` characters from [0-9a-z], from the injected randomness. */
+export function randomToken(random: Random, length: number): string {
+  let token = '';
+  for (let i = 0; i < length; i++) token += Math.floor(random() * 36).toString(36);
+  return token;
+}
+
+export function randomUuid(random: Random): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = ((parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  const s = hex.join('');
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export class ServerLink {
+  readonly ua: UA;
+  readonly socket: SipSocket;
+  /** User part of our Contact: unique per link, so the registrar keeps one binding per dialog. */
+  readonly contactUser: string;
+  readonly instanceId: string;
+  /** A reliable connection dropped while nobody asked for it to close. */
+  onConnectionLost: (() => void) | null = null;
+
+  private started = false;
+  private closed = false;
+  private wasConnected = false;
+
+  constructor(private readonly options: ServerLinkOptions) {
+    const { line, server, random } = options;
+    this.contactUser = randomToken(random, 10);
+    this.instanceId = randomUuid(random);
+    this.socket = createSipSocket({
+      host: server.host,
+      port: server.port,
+      transport: server.transport,
+      path: server.path,
+      tls: server.tls,
+      clock: options.clock,
+    });
+    this.socket.ontrace = options.onTrace;
+    const contactTransport = server.transport === 'wss' ? 'ws' : server.transport;
+    this.ua = new UA({
+      uri: `sip:${line.username}@${line.domain}`,
+      sockets: [this.socket as unknown as import('jssip').Socket],
+      authorization_user: line.authUsername ?? line.username,
+      password: line.password,
+      display_name: line.displayName,
+      register: false,
+      // The host and port are replaced by the real local address once connected.
+      contact_uri: `sip:${this.contactUser}@127.0.0.1;transport=${contactTransport}`,
+      user_agent: options.userAgent,
+      instance_id: this.instanceId,
+      session_timers: false,
+    });
+    this.ua.on('connected', () => this.onConnected());
+    this.ua.on('disconnected', (event: { error?: boolean }) => this.onDisconnected(Boolean(event.error)));
+  }
+
+  /** The server itself as a SIP URI (for OPTIONS). JsSIP needs a URI object: a string without a user part gets mangled. */
+  serverUri(): URI {
+    const { host, port, transport } = this.options.server;
+    return new URI('sip', undefined as unknown as string, host, port, { transport: transport === 'wss' ? 'ws' : transport });
+  }
+
+  /**
+   * Runs one client transaction built by `build` (called once connected). Resolves with the final
+   * response, or a timeout when the server stays silent for `budgetMs` — counted from the start,
+   * connection setup included, and afresh for the authenticated retry, which is a new transaction.
+   * A provisional response proves the server alive: JsSIP's own Timer F bounds the rest.
+   */
+  async transact(build: () => OutgoingRequest, budgetMs: number, onAuthenticated?: (request: OutgoingRequest) => void): Promise<TransactionResult> {
+    const { clock } = this.options;
+    const started = clock.now();
+    const connected = await this.connect(budgetMs);
+    if (!connected.ok) return { kind: 'transport-error', reason: connected.reason };
+    const remaining = Math.max(1, budgetMs - (clock.now() - started));
+    return new Promise((resolve) => {
+      let settled = false;
+      let inFlight: { branch(): string | null } | null = null;
+      const finish = (result: TransactionResult): void => {
+        if (settled) return;
+        settled = true;
+        clock.clearTimer(budget);
+        resolve(result);
+      };
+      const onSilence = (): void => {
+        const branch = inFlight?.branch();
+        if (branch) this.socket.stopRetransmitting(branch);
+        finish({ kind: 'timeout', reason: `no response within ${formatMs(budgetMs)}` });
+      };
+      let budget = clock.setTimer(onSilence, remaining);
+      let request: OutgoingRequest;
+      try {
+        request = build();
+      } catch (error) {
+        finish({ kind: 'transport-error', reason: `cannot build request: ${(error as Error).message}` });
+        return;
+      }
+      const sentAt = clock.now();
+      inFlight = sendRequest(this.ua, request, {
+        onRequestTimeout: () => finish({ kind: 'timeout', reason: 'transaction timed out (408)' }),
+        onTransportError: () => finish({ kind: 'transport-error', reason: this.socket.lastFailure?.message ?? 'transport error' }),
+        onReceiveResponse: (response) => {
+          if (response.status_code < 200) {
+            clock.clearTimer(budget);
+            return;
+          }
+          finish({ kind: 'response', response, sentAt });
+        },
+        onAuthenticated: (authenticated) => {
+          onAuthenticated?.(authenticated);
+          clock.clearTimer(budget);
+          budget = clock.setTimer(onSilence, budgetMs);
+        },
+      });
+    });
+  }
+
+  /** Stops the UA and closes the socket. Sends nothing (unregistering is the channel's job). */
+  close(): void {
+    this.closed = true;
+    if (this.started) this.ua.stop();
+    this.socket.disconnect();
+  }
+
+  private connect(budgetMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+    if (this.closed) return Promise.resolve({ ok: false, reason: 'line closed' });
+    if (this.ua.isConnected()) return Promise.resolve({ ok: true });
+    const { clock } = this.options;
+    return new Promise((resolve) => {
+      const done = (result: { ok: true } | { ok: false; reason: string }): void => {
+        clock.clearTimer(timer);
+        this.ua.off('connected', onConnected);
+        this.ua.off('disconnected', onDisconnected);
+        resolve(result);
+      };
+      const onConnected = (): void => done({ ok: true });
+      const onDisconnected = (): void => done({ ok: false, reason: this.socket.lastFailure?.message ?? 'connection failed' });
+      const timer = clock.setTimer(() => done({ ok: false, reason: `connection timed out after ${formatMs(budgetMs)}` }), budgetMs);
+      this.ua.on('connected', onConnected);
+      this.ua.on('disconnected', onDisconnected);
+      if (!this.started) {
+        this.started = true;
+        this.ua.start();
+      } else if (!internalsOf(this.ua).transport.isConnecting()) {
+        internalsOf(this.ua).transport.connect();
+      }
+    });
+  }
+
+  private onConnected(): void {
+    const local = this.socket.localAddress();
+    if (local) {
+      // The Contact must name where we really are (SPEC; RFC 3261 §10.2.1): the URI object is
+      // shared by the UA's configuration and Contact, so updating it updates both.
+      const { uri } = internalsOf(this.ua).contact;
+      uri.host = local.address.includes(':') ? `[${local.address}]` : local.address;
+      uri.port = local.port;
+    }
+    this.wasConnected = true;
+  }
+
+  private onDisconnected(error: boolean): void {
+    if (!error || this.closed) return;
+    // JsSIP would now reconnect on its own at random 2–30 s intervals forever. We reconnect when we
+    // next need the server instead, so an idle backup to a dead server costs nothing.
+    internalsOf(this.ua).transport.disconnect();
+    const lost = this.wasConnected;
+    this.wasConnected = false;
+    if (lost) this.onConnectionLost?.();
+  }
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { parseLineConfig, parseLinesFile } from '../../../common/line-config';
+import { formatErrors } from '../../../common/schema';
+
+const minimal = { id: 'a', username: '1001', domain: 'example.org', servers: [{ host: '127.0.0.1' }] };
+
+describe('line configuration', () => {
+  it('fills every SPEC default', () => {
+    const parsed = parseLineConfig(minimal);
+    expect(parsed.ok && parsed.value).toEqual({
+      id: 'a', name: 'a', username: '1001', authUsername: undefined, password: '', domain: 'example.org', displayName: undefined,
+      servers: [{ host: '127.0.0.1', port: 5060, transport: 'udp', path: undefined, expires: 3600, tls: undefined }],
+      expiryMode: 'auto', retryDelay: 60, signalRetryCount: 3,
+      failback: { enabled: true, interval: 1800 }, liveness: { interval: 60 },
+      privacy: 'ignore', sendUnregister: true, inviteTimeoutMarksDown: false, enabled: true,
+    });
+  });
+
+  it('uses the standard port of each transport', () => {
+    const parsed = parseLineConfig({ ...minimal, servers: [{ host: 'h', transport: 'tls' }, { host: 'h', transport: 'wss' }, { host: 'h', transport: 'ws' }] });
+    expect(parsed.ok && parsed.value.servers.map((s) => s.port)).toEqual([5061, 443, 80]);
+  });
+
+  it.each([
+    [{ retryDelay: 29 }, 'retryDelay: must be an integer from 30 to 600 seconds (got 29)'],
+    [{ retryDelay: 601 }, 'retryDelay: must be an integer from 30 to 600 seconds (got 601)'],
+    [{ signalRetryCount: 11 }, 'signalRetryCount: must be an integer from 0 to 10 (got 11)'],
+    [{ liveness: { interval: 3 } }, 'liveness.interval: must be 0, or an integer from 5 to 3600 seconds (0 = off) (got 3)'],
+    [{ failback: { interval: 29 } }, 'failback.interval: must be an integer from 30 to 86400 seconds (got 29)'],
+    [{ privacy: 'full' }, 'privacy: must be one of "ignore", "id", "none" (got "full")'],
+    [{ expiryMode: 'manual' }, 'expiryMode: must be one of "auto", "fixed" (got "manual")'],
+    [{ servers: [{ host: '127.0.0.1', expires: 19 }] }, 'servers[0].expires: must be an integer from 20 to 7200 seconds (got 19)'],
+    [{ servers: [{ host: '127.0.0.1', port: 70000 }] }, 'servers[0].port: must be an integer from 1 to 65535 (got 70000)'],
+    [{ servers: [{ host: '127.0.0.1', transport: 'sctp' }] }, 'servers[0].transport: must be one of "udp", "tcp", "tls", "ws", "wss" (got "sctp")'],
+    [{ servers: [{ host: 'bad host' }] }, 'servers[0].host: must be a host name or IP address (IPv6 in brackets) (got "bad host")'],
+    [{ servers: [] }, 'servers: must be a list of 1 to 8 items (got a list)'],
+    [{ servers: [{ host: 'h', path: '/ws' }] }, 'servers[0].path: is only allowed with transport "ws" or "wss" (transport is "udp")'],
+    [{ retrydelay: 60 }, 'retrydelay: is not a known field'],
+  ])('refuses %j with a message naming the field and what is allowed', (patch, message) => {
+    const parsed = parseLineConfig({ ...minimal, ...patch });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(formatErrors(parsed.errors)).toContain(message);
+  });
+
+  it('names a missing required field', () => {
+    const { domain: _domain, ...noDomain } = minimal;
+    const parsed = parseLineConfig(noDomain);
+    expect(!parsed.ok && formatErrors(parsed.errors)).toBe('domain: is required: a host name or IP address (IPv6 in brackets)');
+  });
+
+  it('never echoes a password in an error', () => {
+    const parsed = parseLineConfig({ ...minimal, password: 'x'.repeat(300) });
+    expect(!parsed.ok && formatErrors(parsed.errors)).toBe('password: must be text of at most 256 characters');
+  });
+});
+
+describe('lines file', () => {
+  it('reads the monitor file format and rejects duplicate ids with both places named', () => {
+    const parsed = parseLinesFile({ lines: [minimal, minimal] });
+    expect(!parsed.ok && formatErrors(parsed.errors)).toBe('lines[1].id: must be unique ("a" is also lines[0].id)');
+  });
+
+  it('prefixes errors with the line position', () => {
+    const parsed = parseLinesFile({ lines: [minimal, { ...minimal, id: 'b', retryDelay: 5 }] });
+    expect(!parsed.ok && formatErrors(parsed.errors)).toBe('lines[1].retryDelay: must be an integer from 30 to 600 seconds (got 5)');
+  });
+
+  it('explains the expected shape of a wrong file', () => {
+    expect(parseLinesFile([]).ok).toBe(false);
+    const parsed = parseLinesFile({ line: [] });
+    expect(!parsed.ok && formatErrors(parsed.errors)).toBe('line: is not a known field (known: lines)\nlines: is required: a list of line objects');
+  });
+});
