@@ -1,0 +1,102 @@
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+import type { SipSocketOptions, TransportFailure } from './sip-socket';
+import { failureFromError } from './failure';
+import { SocketBase } from './socket-base';
+import { connectStream } from './stream-connect';
+
+/**
+ * SIP over WebSocket (RFC 7118): each WebSocket message is exactly one SIP message, so there is
+ * no framing and no retransmission.
+ *
+ * The TCP/TLS connection is opened and verified by the same code as SIP over TCP/TLS and only
+ * then handed to `ws` for the upgrade: a refused port, a timeout or a bad certificate surface
+ * with their real cause instead of the bare close code 1006 a WebSocket would report.
+ */
+export class WsSipSocket extends SocketBase {
+  private connection: Socket | null = null;
+  private ws: WebSocket | null = null;
+
+  constructor(options: SipSocketOptions) {
+    super(options);
+  }
+
+  localAddress(): { address: string; port: number } | null {
+    const socket = this.connection;
+    if (!socket || !this.isConnected() || socket.localAddress === undefined || socket.localPort === undefined) return null;
+    return { address: socket.localAddress, port: socket.localPort };
+  }
+
+  protected open(): void {
+    const { host, port, transport, tls } = this.options;
+    const socket: Socket = connectStream(
+      { host, port, secure: transport === 'wss', tls, endpoint: this.endpoint },
+      {
+        ready: () => this.upgrade(socket),
+        // A socket we already dropped (timeout, disconnect) may still report; it is not ours.
+        failed: (failure) => {
+          if (socket === this.connection) this.fail(failure);
+        },
+      },
+    );
+    this.connection = socket;
+  }
+
+  protected transmit(text: string): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(text);
+    return true;
+  }
+
+  protected teardown(reason: 'failure' | 'disconnect'): void {
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && reason === 'disconnect' && ws.readyState === WebSocket.OPEN) {
+      ws.close(1000); // RFC 6455 §7.1.2: a clean close; ws destroys the socket when answered.
+    } else {
+      ws?.terminate();
+      this.connection?.destroy();
+    }
+    this.connection = null;
+  }
+
+  private upgrade(socket: Socket): void {
+    if (socket !== this.connection) return;
+    let socketFailure: TransportFailure | null = null;
+    let handshakeError: Error | null = null;
+    // After the upgrade `ws` swallows socket errors and reports only 1006; keep the cause.
+    socket.on('error', (error) => {
+      socketFailure ??= failureFromError(error, this.endpoint, 'established');
+    });
+    // RFC 7118 §4.1: the client offers, and the server must select, the "sip" subprotocol.
+    const ws = new WebSocket(this.url, 'sip', {
+      createConnection: () => socket,
+      perMessageDeflate: false,
+    });
+    this.ws = ws;
+    ws.on('open', () => {
+      if (ws === this.ws) this.opened();
+    });
+    ws.on('message', (data) => {
+      if (ws === this.ws) this.receive(rawToText(data));
+    });
+    ws.on('error', (error) => {
+      handshakeError ??= error;
+    });
+    ws.on('close', (code, reason) => {
+      if (ws !== this.ws) return;
+      const failure: TransportFailure =
+        socketFailure ??
+        (this.isConnected()
+          ? { cause: 'closed', message: `${this.endpoint} closed the WebSocket (${code}${reason.length ? ` ${reason.toString()}` : ''})` }
+          : { cause: 'error', message: `WebSocket upgrade at ${this.url} failed: ${handshakeError?.message ?? `close code ${code}`}` });
+      this.fail(failure, code);
+    });
+  }
+}
+
+function rawToText(data: WebSocket.RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
