@@ -74,6 +74,9 @@ function main(): void {
   const lines = readConfig(args.config);
   const engine = new SipEngine({ userAgent: 'Trunkline-monitor' });
 
+  // The engine's timers never hold a process open on their own; the monitor is meant to run
+  // until told to stop, so it holds one handle for as long as it runs.
+  const keepAlive = setInterval(() => undefined, 60_000);
   let redraw: NodeJS.Timeout | null = null;
   if (args.json) {
     engine.onLine((snapshot) => process.stdout.write(`${jsonEvent(snapshot, Date.now())}\n`));
@@ -82,7 +85,13 @@ function main(): void {
       const table = renderStatusTable(engine.snapshots(), Date.now());
       process.stdout.write(process.stdout.isTTY ? `\x1b[H\x1b[2J${table}\n` : `${table}\n\n`);
     };
-    redraw = setInterval(draw, process.stdout.isTTY ? 1000 : 5000);
+    // A terminal gets a live table; a pipe gets a fresh table each second something changed.
+    let changed = true;
+    engine.onLine(() => (changed = true));
+    redraw = setInterval(() => {
+      if (process.stdout.isTTY || changed) draw();
+      changed = false;
+    }, 1000);
   }
   for (const line of lines) engine.addLine(line);
 
@@ -94,6 +103,7 @@ function main(): void {
     }
     stopping = true;
     if (redraw) clearInterval(redraw);
+    clearInterval(keepAlive);
     process.stderr.write(`${signal}: unregistering ${lines.length} line(s), at most ${args.unregisterTimeoutMs} ms…\n`);
     void engine.shutdown(args.unregisterTimeoutMs).then(() => {
       if (!args.json) process.stdout.write(`${renderStatusTable(engine.snapshots(), Date.now())}\n`);

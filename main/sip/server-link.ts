@@ -4,6 +4,7 @@
  * silence budget: no response within the budget means the server is unavailable, whatever JsSIP's
  * 32 s Timer F would say (SPEC "signal retry count").
  */
+import type { Socket } from 'jssip';
 import { UA, URI } from 'jssip';
 import type { LineConfig, ServerConfig } from '../../common/line-config';
 import type { Clock, Random } from './clock';
@@ -80,7 +81,7 @@ export class ServerLink {
     const contactTransport = server.transport === 'wss' ? 'ws' : server.transport;
     this.ua = new UA({
       uri: `sip:${line.username}@${line.domain}`,
-      sockets: [this.socket as unknown as import('jssip').Socket],
+      sockets: [this.socket as unknown as Socket],
       authorization_user: line.authUsername ?? line.username,
       password: line.password,
       display_name: line.displayName,
