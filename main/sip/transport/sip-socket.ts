@@ -4,8 +4,9 @@ import { StreamSipSocket } from './stream-socket';
 import { UdpSipSocket } from './udp-socket';
 import { WsSipSocket } from './ws-socket';
 
-/** The transports a SIP server can be reached over. */
-export type TransportKind = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+import type { TransportKind } from '../../../common/line-config';
+
+export type { TransportKind };
 
 /**
  * Which server certificates to accept on tls/wss. Certificates are verified against the system

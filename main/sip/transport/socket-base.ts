@@ -88,8 +88,8 @@ export abstract class SocketBase implements SipSocket {
 
   send(message: string): boolean {
     if (this.state !== 'connected') return false;
-    const port = this.localAddress()?.port;
-    const text = port === undefined ? message : rewriteTopVia(message, port);
+    const local = this.localAddress();
+    const text = local === null ? message : rewriteTopVia(message, local.port, local.address);
     if (!this.transmit(text)) return false;
     this.trace('sent', text, false);
     return true;

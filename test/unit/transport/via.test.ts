@@ -23,6 +23,12 @@ describe('rewriteTopVia', () => {
     expect(viaLine(rewriteTopVia(request, 51000))).toBe('Via: SIP/2.0/WSS k3x9.invalid:51000;rport;branch=z9hG4bK7');
   });
 
+  it('puts the address we really send from in place of the host JsSIP configured', () => {
+    const request = sipRequest('REGISTER', { host: '127.0.0.1', branch: 'z9hG4bK1' });
+    expect(viaLine(rewriteTopVia(request, 5062, '192.0.2.7'))).toBe('Via: SIP/2.0/UDP 192.0.2.7:5062;rport;branch=z9hG4bK1');
+    expect(viaLine(rewriteTopVia(request, 5062, '2001:db8::7'))).toBe('Via: SIP/2.0/UDP [2001:db8::7]:5062;rport;branch=z9hG4bK1');
+  });
+
   it('does not add rport twice', () => {
     const request = sipRequest('OPTIONS').replace(/^Via: .*$/m, 'Via: SIP/2.0/TCP 10.0.0.1;rport;branch=z9hG4bK7');
     expect(viaLine(rewriteTopVia(request, 5))).toBe('Via: SIP/2.0/TCP 10.0.0.1:5;rport;branch=z9hG4bK7');
