@@ -130,8 +130,17 @@ export abstract class SocketBase implements SipSocket {
   protected receive(text: string): void {
     if (this.state !== 'connected') return;
     this.trace('received', text, false);
-    this.ondata(text);
+    try {
+      this.ondata(text);
+    } catch {
+      // A message from the network that JsSIP chokes on (RFC 4475 torture, a hostile peer) is
+      // dropped: it must never take the whole process down. It is in the trace already.
+      this.droppedMessages++;
+    }
   }
+
+  /** Messages JsSIP threw on; they were dropped. */
+  droppedMessages = 0;
 
   protected trace(direction: TraceRecord['direction'], text: string, retransmission: boolean): void {
     if (this.ontrace && !isKeepalive(text)) this.ontrace({ direction, text, retransmission, time: this.clock.now() });
