@@ -255,7 +255,10 @@ class KamailioServer implements KamailioInstance {
     if (this.child) return;
     await writeFile(this.configPath, renderConfig(this.settings, this.switches, this.runtimeDir));
     await unlink(this.ctlSocket).catch(() => undefined);
-    const args = ['-f', this.configPath, '-DD', '-E', '-Y', this.runtimeDir, '-P', join(this.runtimeDir, 'kamailio.pid')];
+    // Private (pkg) memory grows with the users table, which is part of the config: 8 MB per 1,000 users, at least 16.
+    const pkgMb = String(Math.max(16, Math.ceil(Object.keys(this.settings.users).length / 1000) * 8 + 8));
+    // Shared memory holds the bindings: 5,000 lines on two instances fit easily in 256 MB.
+    const args = ['-f', this.configPath, '-DD', '-E', '-M', pkgMb, '-m', '256', '-Y', this.runtimeDir, '-P', join(this.runtimeDir, 'kamailio.pid')];
     // detached = setsid: Kamailio and its ~11 forks share one process group that freeze/kill signal.
     this.log(`--- harness: kamailio ${args.join(' ')} ---`);
     const child = spawn('kamailio', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
