@@ -163,7 +163,8 @@ async function scale(primary: KamailioInstance, backup: KamailioInstance, count:
   const rssBefore = process.memoryUsage().rss;
   const started = Date.now();
   for (let i = 0; i < count; i++) engine.addLine(line(`s${i}`, [{ k: primary }, { k: backup }]));
-  const took = await waitAll(engine, count, 180_000);
+  await waitAll(engine, count, 180_000);
+  const took = Date.now() - started;
   report(`register ${count} lines (UDP, digest)`, `${took} ms (${Math.round((count / took) * 1000)} lines/s)`);
   // Steady state: refreshes far away, OPTIONS every 60 s per line, countdowns ticking.
   const cpu0 = process.cpuUsage();
