@@ -18,6 +18,8 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Each file starts its own Kamailio pair; two at a time fits two cores.
           maxWorkers: 2,
+          // Unit tests first (fast feedback), then the integration scenarios.
+          sequence: { groupOrder: 1 },
         },
       },
     ],

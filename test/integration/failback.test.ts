@@ -34,6 +34,7 @@ describe('failback', () => {
     await primary.setRegisterReply(null);
     await waitForLine(e, 'l', registeredOn(0), 33_000, 'registered on primary');
 
+    await primary.waitForWire((r) => r.fromUser === '1021' && r.authorization && r.time > firstProbeAt + 20_000, 2_000);
     const backupDialog = backup.wire({ method: 'REGISTER', fromUser: '1021' })[0]!;
     const probe2 = primary.wire({ method: 'REGISTER', fromUser: '1021' }).at(-1)!;
     // An independent dialog: its own Call-ID, its own Contact.
@@ -41,7 +42,7 @@ describe('failback', () => {
     expect(probe2.contact).not.toBe(backupDialog.contact);
 
     await eventually(async () => (await backup.bindings('1021')).length === 0, 3_000, 'backup binding removed');
-    const unregister = backup.wire({ method: 'REGISTER', fromUser: '1021' }).find((r) => r.expiresHeader === '0');
+    const unregister = await backup.waitForWire((r) => r.fromUser === '1021' && r.expiresHeader === '0', 2_000);
     expect(unregister?.callId).toBe(backupDialog.callId);
     expect(await primary.bindings('1021')).toHaveLength(1);
 

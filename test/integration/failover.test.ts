@@ -30,6 +30,7 @@ describe('failover', () => {
     e.addLine(lineConfig({ id: 'l', ...account('1011'), servers: [serverOf(primary), serverOf(backup)] }));
     const s = await waitForLine(e, 'l', registeredOn(1), 5_000, 'registered on backup');
     expect(s.serverLabel).toBe(`${backup.ip}:${backup.ports.udp}/udp`);
+    await backup.waitForWire((r) => r.fromUser === '1011', 2_000);
     const rejected = primary.wire({ method: 'REGISTER', fromUser: '1011' });
     expect(rejected).toHaveLength(1);
     const onBackup = backup.wire({ method: 'REGISTER', fromUser: '1011' });
@@ -44,7 +45,7 @@ describe('failover', () => {
     const started = Date.now();
     e.addLine(lineConfig({ id: 'l', ...account('1012'), signalRetryCount: 3, servers: [serverOf(primary), serverOf(backup)] }));
     await waitForLine(e, 'l', registeredOn(1), 15_000, 'registered on backup');
-    const firstOnBackup = backup.wire({ method: 'REGISTER', fromUser: '1012' })[0]!;
+    const firstOnBackup = await backup.waitForWire((r) => r.method === 'REGISTER' && r.fromUser === '1012', 2_000);
     expect(firstOnBackup.time - started).toBeGreaterThanOrEqual(7_400);
     expect(firstOnBackup.time - started).toBeLessThan(8_500);
     const toPrimary = e.trace('l').filter((t) => t.server === 0 && t.direction === 'sent');
@@ -108,6 +109,7 @@ describe('failover', () => {
     expect(waiting.consecutiveFailures).toBe(2);
     await primary.setRegisterReply(null);
     await waitForLine(e, 'l', registeredOn(0), 35_000, 'registered on primary after the retry delay');
+    await eventually(() => primary.wire({ method: 'REGISTER', fromUser: '1016' }).length >= 2, 2_000, 'second attempt logged');
     const attempts = primary.wire({ method: 'REGISTER', fromUser: '1016' });
     expect(attempts[1]!.time - attempts[0]!.time).toBeGreaterThan(29_500);
     expect(attempts[1]!.time - attempts[0]!.time).toBeLessThan(31_500);

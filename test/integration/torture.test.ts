@@ -4,11 +4,12 @@
  * gets a 4xx answer or is dropped. The peer is a loopback UDP socket playing registrar: Kamailio
  * would never send these.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lineConfig, newEngine, registeredOn, waitForLine } from './engine-fixture';
+import type { UdpPeer } from './udp-peer';
+import { grantedContact, respond, startUdpPeer } from './udp-peer';
 
 const TORTURE = join(__dirname, '..', '..', '..', 'shared', 'sip-torture');
 
@@ -21,17 +22,7 @@ interface TortureCase {
 
 const manifest = JSON.parse(readFileSync(join(TORTURE, 'manifest.json'), 'utf8')) as { messages: TortureCase[] };
 
-let peer: Socket;
-let client: RemoteInfo | null = null;
-const fromClient: string[] = [];
-
-/** A minimal registrar answer: echo the transaction headers, grant an hour. */
-function answer(request: string, code: number, reason: string): string {
-  const keep = request.split('\r\n').filter((l) => /^(via|v|from|f|to|t|call-id|i|cseq)\s*:/i.test(l));
-  const contact = request.split('\r\n').find((l) => /^contact\s*:/i.test(l));
-  const extra = code === 200 && contact ? [`${contact.replace(/;expires=\d+/, '')};expires=3600`] : [];
-  return [`SIP/2.0 ${code} ${reason}`, ...keep.map((l) => (/^(to|t)\s*:/i.test(l) && !/tag=/.test(l) ? `${l};tag=peer` : l)), ...extra, 'Content-Length: 0', '', ''].join('\r\n');
-}
+let peer: UdpPeer;
 
 /** Points every Via sent-by (and received/maddr) at the loopback peer, leaving other bytes alone. */
 function toLoopback(bytes: Buffer, port: number): Buffer {
@@ -43,15 +34,10 @@ function toLoopback(bytes: Buffer, port: number): Buffer {
 }
 
 beforeAll(async () => {
-  peer = createSocket('udp4');
-  peer.on('message', (data, rinfo) => {
-    const text = data.toString('utf8');
-    fromClient.push(text);
-    client = rinfo;
-    if (/^REGISTER /.test(text)) peer.send(answer(text, 200, 'OK'), rinfo.port, rinfo.address);
-    else if (/^OPTIONS /.test(text)) peer.send(answer(text, 200, 'OK'), rinfo.port, rinfo.address);
+  peer = await startUdpPeer((request, p) => {
+    if (/^REGISTER /.test(request)) p.send(respond(request, 200, 'OK', grantedContact(request, 3600)));
+    else if (/^OPTIONS /.test(request)) p.send(respond(request, 200, 'OK'));
   });
-  await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
 });
 
 afterAll(() => peer?.close());
@@ -59,18 +45,18 @@ afterAll(() => peer?.close());
 describe('RFC 4475 torture messages', () => {
   it('never crash the engine; the line stays registered and keeps working; invalid requests get 4xx or nothing', async () => {
     const e = newEngine();
-    const port = peer.address().port;
+    const port = peer.port;
     e.addLine(lineConfig({ id: 'tortured', username: 'alice', password: 'pw', servers: [{ host: '127.0.0.1', port, transport: 'udp' }], liveness: { interval: 0 } }));
     await waitForLine(e, 'tortured', registeredOn(0), 5_000, 'registered');
-    expect(client).not.toBeNull();
+    expect(peer.client).not.toBeNull();
     expect(manifest.messages.length).toBe(50);
 
     const answers = new Map<string, string[]>();
     for (const c of manifest.messages) {
-      const before = fromClient.length;
-      peer.send(toLoopback(readFileSync(join(TORTURE, c.file)), port), client!.port, client!.address);
+      const before = peer.received.length;
+      peer.send(toLoopback(readFileSync(join(TORTURE, c.file)), port));
       await new Promise((r) => setTimeout(r, 40));
-      answers.set(c.name, fromClient.slice(before).map((m) => m.split('\r\n')[0]!));
+      answers.set(c.name, peer.received.slice(before).map((m) => m.split('\r\n')[0]!));
     }
 
     for (const c of manifest.messages) {
@@ -81,11 +67,11 @@ describe('RFC 4475 torture messages', () => {
 
     expect(e.snapshot('tortured')).toMatchObject({ state: 'registered', server: 0 });
     // And it still works: a refresh goes out and is answered.
-    const registersBefore = fromClient.filter((m) => m.startsWith('REGISTER ')).length;
+    const registersBefore = peer.received.filter((m) => m.startsWith('REGISTER ')).length;
     e.reRegisterAll('after torture');
-    await waitForLine(e, 'tortured', (s) => s.state === 'registered' && fromClient.filter((m) => m.startsWith('REGISTER ')).length > registersBefore, 5_000, 'refreshed');
+    await waitForLine(e, 'tortured', (s) => s.state === 'registered' && peer.received.filter((m) => m.startsWith('REGISTER ')).length > registersBefore, 5_000, 'refreshed');
     await e.shutdown(2_000);
-    expect(fromClient.at(-1)).toMatch(/^REGISTER /);
-    expect(fromClient.at(-1)).toMatch(/\r\nExpires: 0\r\n/);
+    expect(peer.received.at(-1)).toMatch(/^REGISTER /);
+    expect(peer.received.at(-1)).toMatch(/\r\nExpires: 0\r\n/);
   });
 });
