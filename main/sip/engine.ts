@@ -166,7 +166,10 @@ export class SipEngine {
    */
   async shutdown(boundMs = DEFAULT_UNREGISTER_BOUND_MS): Promise<void> {
     const entries = [...this.lines.values()];
-    await Promise.allSettled(entries.map((e) => e.controller.stop('unregistered', 'shutdown', boundMs)));
+    // One deadline for all: starting thousands of unregisters takes time of its own, which must
+    // not push the last line's bound past the caller's.
+    const deadline = this.clock.now() + boundMs;
+    await Promise.allSettled(entries.map((e) => e.controller.stop('unregistered', 'shutdown', Math.max(0, deadline - this.clock.now()))));
     // Closing thousands of sockets takes a moment the caller (often a quitting process) should not
     // wait for: it happens right after this resolves.
     this.clock.setTimer(() => entries.forEach((e) => e.controller.dispose()), 0);

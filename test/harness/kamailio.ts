@@ -114,6 +114,8 @@ export interface KamailioInstance {
   wire(filter?: Partial<Pick<WireRecord, 'method' | 'fromUser'>>): WireRecord[];
   /** Resolves with the first record (already received or arriving) matching pred; rejects after timeoutMs. */
   waitForWire(pred: (r: WireRecord) => boolean, timeoutMs: number): Promise<WireRecord>;
+  /** How many contacts the registrar holds (usrloc statistics; works where ul.dump is too big). */
+  contactCount(): Promise<number>;
   clearWire(): void;
   /** The last lines of Kamailio's stderr (default 50). */
   logTail(lines?: number): string;
@@ -379,6 +381,13 @@ class KamailioServer implements KamailioInstance {
     // kamcmd guesses argument types; `s:` forces a string even for "503".
     const typed = typeof value === 'number' ? ['int', String(value)] : ['str', `s:${value}`];
     await this.rpc(['pv.shvSet', name, ...typed]);
+  }
+
+  async contactCount(): Promise<number> {
+    const stats = await this.rpc(['stats.get_statistics', 'usrloc:']);
+    const match = /location_contacts\s*=\s*(\d+)/.exec(stats);
+    if (!match) throw new Error(`kamailio ${this.name}: no location_contacts in ${JSON.stringify(stats)}`);
+    return Number(match[1]);
   }
 
   async bindings(aor?: string): Promise<Binding[]> {
