@@ -8,6 +8,7 @@ import { URI } from 'jssip';
 import type { LineConfig } from '../../common/line-config';
 import type { Clock, Random } from './clock';
 import type { IncomingResponse, OutgoingRequest } from './jssip-internals';
+import { DigestCredentials } from './digest-credentials';
 import { buildRequest, cseqOf, internalsOf } from './jssip-internals';
 import type { TransactionResult } from './server-link';
 import { randomToken, ServerLink } from './server-link';
@@ -44,6 +45,7 @@ export class JsSipChannel implements ServerChannel {
   /** A REGISTER that timed out may still have been processed (a frozen server wakes up). */
   private maybeBoundUntil: number | null = null;
   private minExpires: number | null = null;
+  private readonly credentials: DigestCredentials;
 
   constructor(private readonly options: JsSipChannelOptions) {
     const server = options.line.servers[options.serverIndex];
@@ -51,6 +53,7 @@ export class JsSipChannel implements ServerChannel {
     this.link = new ServerLink({ ...options, server });
     this.link.onConnectionLost = () => this.onConnectionLost?.();
     this.callId = randomToken(options.random, 22);
+    this.credentials = new DigestCredentials(options.line.authUsername ?? options.line.username, options.line.password);
   }
 
   hasBinding(): boolean {
@@ -139,6 +142,8 @@ export class JsSipChannel implements ServerChannel {
     if (line.privacy !== 'ignore') headers.push(`Privacy: ${line.privacy}`); // RFC 3323 §4.2
     // RFC 3261 §10.2: the Request-URI names the domain of the location service.
     const registrar = new URI('sip', undefined as unknown as string, line.domain);
+    const authorization = this.credentials.authorize('REGISTER', registrar.toString());
+    if (authorization) headers.push(`${authorization.name}: ${authorization.value}`);
     return buildRequest('REGISTER', registrar, this.link.ua, {
       to_uri: internalsOf(this.link.ua).configuration.uri,
       call_id: this.callId,
@@ -152,6 +157,10 @@ export class JsSipChannel implements ServerChannel {
 
   private authenticated(request: OutgoingRequest): void {
     this.cseq = Math.max(this.cseq, cseqOf(request));
+    const proxy = request.getHeader('Proxy-Authorization');
+    const www = request.getHeader('Authorization');
+    if (www) this.credentials.remember('Authorization', www);
+    else if (proxy) this.credentials.remember('Proxy-Authorization', proxy);
   }
 
   private noteCseq(response: IncomingResponse): void {

@@ -69,6 +69,9 @@ describe('registration with digest over every transport', () => {
     const last = await primary.waitForWire((r) => r.method === 'REGISTER' && r.fromUser === user && r.expiresHeader === '0', 2_000);
     expect(last.expiresHeader).toBe('0');
     expect(last.callId).toBe(first.callId);
+    // Credentials go with it at once (the nonce is reused): one round trip, not two.
+    expect(last.authorization).toBe(true);
+    expect(primary.wire({ method: 'REGISTER', fromUser: user }).filter((r) => r.expiresHeader === '0')).toHaveLength(1);
     await eventually(async () => (await primary.bindings(user)).length === 0, 3000, `binding of ${user} removed`);
   });
 });
@@ -89,6 +92,8 @@ describe('expiry', () => {
     expect(refreshed.time - firstAuto.time).toBeGreaterThan(9_000);
     expect(refreshed.time - firstAuto.time).toBeLessThan(11_500);
     expect(firstAuto.expiresHeader).toBe('3600');
+    // The refresh carries credentials at once: the registrar does not challenge it again.
+    expect(refreshed.authorization).toBe(true);
 
     await eventually(() => stingy.wire({ method: 'REGISTER', fromUser: '1007' }).length >= 3, 15_000, 'fixed-mode refresh');
     // Challenge, authenticated REGISTER, then the refresh: every one asks for the configured value.
