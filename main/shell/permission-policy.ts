@@ -1,0 +1,55 @@
+/**
+ * Which permissions the UI gets (Electron security checklist 5): the microphone, audio only, for
+ * the app's own origin in its main frame — a softphone needs nothing else. Every other request and
+ * check is refused, as are device (HID/serial/USB) requests; screen capture is refused because no display-media
+ * handler is ever installed.
+ */
+import { isAppUrl } from './app-origin';
+
+export interface PermissionRequestFacts {
+  permission: string;
+  /** URL of the requesting frame. */
+  requestingUrl: string | undefined;
+  isMainFrame: boolean;
+  /** For `media`: what is asked for. */
+  mediaTypes?: readonly string[];
+}
+
+/** `session.setPermissionRequestHandler`: only a microphone request from the app itself. */
+export function allowPermissionRequest(facts: PermissionRequestFacts): boolean {
+  if (facts.permission !== 'media' || !facts.isMainFrame || !isAppUrl(facts.requestingUrl)) return false;
+  const types = facts.mediaTypes ?? [];
+  return types.length > 0 && types.every((type) => type === 'audio');
+}
+
+export interface PermissionCheckFacts {
+  permission: string;
+  requestingOrigin: string;
+  isMainFrame: boolean;
+  mediaType?: string;
+}
+
+/** `session.setPermissionCheckHandler`: the synchronous "is it granted?" twin of the request. */
+export function allowPermissionCheck(facts: PermissionCheckFacts): boolean {
+  return facts.permission === 'media' && facts.isMainFrame && facts.mediaType === 'audio' && isAppUrl(facts.requestingOrigin);
+}
+
+/** The session calls this module makes, typed structurally so tests pass a fake session. */
+export interface PermissionSession {
+  setPermissionRequestHandler(handler: (webContents: unknown, permission: string, callback: (granted: boolean) => void, details: { requestingUrl: string; isMainFrame: boolean; mediaTypes?: string[] }) => void): void;
+  setPermissionCheckHandler(handler: (webContents: unknown, permission: string, requestingOrigin: string, details: { isMainFrame: boolean; mediaType?: string }) => boolean): void;
+  setDevicePermissionHandler(handler: () => boolean): void;
+}
+
+/** Installs the policy on a session; refusals are logged without any page content. */
+export function applyPermissionPolicy(session: PermissionSession, log: (message: string) => void = () => {}): void {
+  session.setPermissionRequestHandler((_contents, permission, callback, details) => {
+    const allowed = allowPermissionRequest({ permission, requestingUrl: details.requestingUrl, isMainFrame: details.isMainFrame, mediaTypes: details.mediaTypes });
+    if (!allowed) log(`permission refused: ${permission}${details.mediaTypes ? ` (${details.mediaTypes.join(', ')})` : ''}`);
+    callback(allowed);
+  });
+  session.setPermissionCheckHandler((_contents, permission, requestingOrigin, details) =>
+    allowPermissionCheck({ permission, requestingOrigin, isMainFrame: details.isMainFrame, mediaType: details.mediaType }));
+  session.setDevicePermissionHandler(() => false);
+  // Screen capture needs a display-media handler too; with none installed Electron refuses it.
+}
