@@ -1,8 +1,10 @@
 // Import boundaries are the point of this file (see STYLE.md "The house"):
 //   main/sip, main/monitor — the engine: plain Node, never `electron`;
+//   main/devhost — the development/test host: plain Node, never `electron`;
 //   renderer/ — DOM only: never Node built-ins, never main/;
 //   preload/ — the contract: never main/ except as types.
 import tseslint from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
 const nodeBuiltins = [
@@ -13,6 +15,12 @@ const nodeBuiltins = [
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'release/**', 'node_modules/**', 'coverage/**'] },
   ...tseslint.configs.recommended,
+  ...svelte.configs.recommended,
+  {
+    // TypeScript inside .svelte components and in rune modules (*.svelte.ts).
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+  },
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
@@ -28,6 +36,18 @@ export default tseslint.config(
         patterns: [
           { group: ['electron/*', 'electron-*'], message: 'The SIP engine is plain Node: no Electron packages.' },
           { group: ['**/shell/**', '**/renderer/**', '**/preload/**'], message: 'The engine depends on nothing above it.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['main/devhost/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'The development host stands in for Electron: it must not import it.' }],
+        patterns: [
+          { group: ['electron/*', 'electron-*'], message: 'The development host runs under plain Node.' },
+          { group: ['**/renderer/**'], message: 'The host serves the built renderer; it never imports its code.' },
         ],
       }],
     },

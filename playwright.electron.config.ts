@@ -12,6 +12,7 @@ export default defineConfig({
   fullyParallel: false,
   timeout: 120_000,
   expect: { timeout: 10_000 },
-  reporter: [['list']],
+  // CI collects a JSON report beside the list (see .ci/run).
+  reporter: process.env.TRUNKLINE_REPORT_DIR ? [['list'], ['json', { outputFile: `${process.env.TRUNKLINE_REPORT_DIR}/playwright-electron.json` }]] : [['list']],
   outputDir: '.tmp/playwright-electron',
 });

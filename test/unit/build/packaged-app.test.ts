@@ -39,6 +39,9 @@ const PLANTED_BAD = [
   'out/preload/signing.p12',
   'out/.tsbuildinfo.node',
   'out/test/unit/leftover.test.js',
+  // The development/test host and the headless monitor run from the repository, never the app.
+  'out/main/devhost/dev-host.js',
+  'out/main/monitor/cli.js',
   '.env',
   'signing/developer-id.p12',
   'signing/AuthKey_ABC123.p8',

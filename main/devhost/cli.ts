@@ -1,0 +1,67 @@
+/**
+ * `npm run dev:host -- [--config lines.json] [--port N] [--synthetic N]`: the renderer in any
+ * Chromium, against the real engine, without Electron. Prints the address to open (it carries the
+ * access token). Ctrl-C unregisters every line (bounded) and exits.
+ */
+import type { LineConfig } from '../../common/line-config';
+import { readLinesFile } from './config-file';
+import { startDevHost } from './dev-host';
+import { syntheticEngine, syntheticLines } from './synthetic-lines';
+
+const USAGE = `usage: npm run dev:host -- [--config <file.json>] [--port <n>] [--synthetic <n>]
+
+  --config <file>   lines to start with, in the monitor's format (README "Monitor config")
+  --port <n>        port on 127.0.0.1 (default: any free port)
+  --synthetic <n>   n generated lines on simulated servers (no network), for looking at scale`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+function integerArg(value: string | undefined, name: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`${name}: must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let lines: LineConfig[] = [];
+  let port = 0;
+  let synthetic = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--config') {
+      try {
+        lines = readLinesFile(argv[++i] ?? fail('--config needs a file'));
+      } catch (error) {
+        fail((error as Error).message);
+      }
+    } else if (arg === '--port') port = integerArg(argv[++i], '--port', 0, 65535);
+    else if (arg === '--synthetic') synthetic = integerArg(argv[++i], '--synthetic', 1, 20000);
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else fail(`unknown argument "${arg}"\n\n${USAGE}`);
+  }
+  if (synthetic > 0 && lines.length > 0) fail('--synthetic and --config cannot be combined');
+
+  const host = await startDevHost(synthetic > 0 ? { port, lines: syntheticLines(synthetic), engine: syntheticEngine() } : { port, lines }).catch((error: Error) =>
+    fail(error.message),
+  );
+  const count = host.engine.lineIds().length;
+  process.stdout.write(`Trunkline dev host: ${host.url}\n(${count} line${count === 1 ? '' : 's'}; Ctrl-C unregisters them and exits)\n`);
+
+  let quitting = false;
+  const quit = (): void => {
+    if (quitting) return;
+    quitting = true;
+    process.stdout.write('unregistering…\n');
+    void host.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', quit);
+  process.on('SIGTERM', quit);
+}
+
+void main();
