@@ -4,7 +4,7 @@ import { allowPermissionCheck, allowPermissionRequest, applyPermissionPolicy } f
 
 const APP = 'app://trunkline/index.html';
 
-describe('permissions: the microphone for the app itself, nothing else', () => {
+describe('permissions: the microphone and clipboard writes for the app itself, nothing else', () => {
   it('a microphone request from the app main frame is granted', () => {
     expect(allowPermissionRequest({ permission: 'media', requestingUrl: APP, isMainFrame: true, mediaTypes: ['audio'] })).toBe(true);
   });
@@ -27,6 +27,14 @@ describe('permissions: the microphone for the app itself, nothing else', () => {
     for (const permission of ['notifications', 'geolocation', 'clipboard-read', 'display-capture', 'openExternal', 'fullscreen', 'midiSysex', 'pointerLock', 'speaker-selection', 'unknown']) {
       expect(allowPermissionRequest({ permission, requestingUrl: APP, isMainFrame: true, mediaTypes: ['audio'] }), permission).toBe(false);
     }
+  });
+
+  it('plain-text clipboard writes (Copy in the detail pane) are granted to the app main frame only; reads never', () => {
+    expect(allowPermissionRequest({ permission: 'clipboard-sanitized-write', requestingUrl: APP, isMainFrame: true })).toBe(true);
+    expect(allowPermissionRequest({ permission: 'clipboard-sanitized-write', requestingUrl: APP, isMainFrame: false })).toBe(false);
+    expect(allowPermissionRequest({ permission: 'clipboard-sanitized-write', requestingUrl: 'https://evil.example/', isMainFrame: true })).toBe(false);
+    expect(allowPermissionCheck({ permission: 'clipboard-sanitized-write', requestingOrigin: 'app://trunkline', isMainFrame: true })).toBe(true);
+    expect(allowPermissionCheck({ permission: 'clipboard-read', requestingOrigin: 'app://trunkline', isMainFrame: true })).toBe(false);
   });
 
   it('permission checks answer the same way', () => {
