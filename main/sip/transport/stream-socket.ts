@@ -1,41 +1,18 @@
 import type { Socket } from 'node:net';
 import type { SipSocketOptions } from './sip-socket';
 import { failureFromError } from './failure';
-import { SocketBase } from './socket-base';
-import { connectStream } from './stream-connect';
+import { ConnectedStreamSocket } from './connected-stream-socket';
 import { FramingError, StreamFramer } from './stream-framer';
 
 /**
  * SIP over TCP or TLS (RFC 3261 §18): one connection per `connect()`, messages framed by
  * Content-Length. No retransmissions: the stream is reliable (RFC 3261 §17.1.1.2).
  */
-export class StreamSipSocket extends SocketBase {
-  private connection: Socket | null = null;
+export class StreamSipSocket extends ConnectedStreamSocket {
   private framer: StreamFramer | null = null;
 
   constructor(options: SipSocketOptions) {
-    super(options);
-  }
-
-  localAddress(): { address: string; port: number } | null {
-    const socket = this.connection;
-    if (!socket || !this.isConnected() || socket.localAddress === undefined || socket.localPort === undefined) return null;
-    return { address: socket.localAddress, port: socket.localPort };
-  }
-
-  protected open(): void {
-    const { host, port, transport, tls } = this.options;
-    const socket: Socket = connectStream(
-      { host, port, secure: transport === 'tls', tls, endpoint: this.endpoint },
-      {
-        ready: () => this.established(socket),
-        // A socket we already dropped (timeout, disconnect) may still report; it is not ours.
-        failed: (failure) => {
-          if (socket === this.connection) this.fail(failure);
-        },
-      },
-    );
-    this.connection = socket;
+    super(options, options.transport === 'tls');
   }
 
   protected transmit(text: string): boolean {
@@ -51,8 +28,7 @@ export class StreamSipSocket extends SocketBase {
     this.framer = null;
   }
 
-  private established(socket: Socket): void {
-    if (socket !== this.connection) return;
+  protected streamReady(socket: Socket): void {
     const framer = (this.framer = new StreamFramer());
     socket.on('data', (chunk: Buffer) => {
       if (socket !== this.connection) return;

@@ -2,8 +2,7 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { SipSocketOptions, TransportFailure } from './sip-socket';
 import { failureFromError } from './failure';
-import { SocketBase } from './socket-base';
-import { connectStream } from './stream-connect';
+import { ConnectedStreamSocket } from './connected-stream-socket';
 
 /**
  * SIP over WebSocket (RFC 7118): each WebSocket message is exactly one SIP message, so there is
@@ -13,33 +12,11 @@ import { connectStream } from './stream-connect';
  * then handed to `ws` for the upgrade: a refused port, a timeout or a bad certificate surface
  * with their real cause instead of the bare close code 1006 a WebSocket would report.
  */
-export class WsSipSocket extends SocketBase {
-  private connection: Socket | null = null;
+export class WsSipSocket extends ConnectedStreamSocket {
   private ws: WebSocket | null = null;
 
   constructor(options: SipSocketOptions) {
-    super(options);
-  }
-
-  localAddress(): { address: string; port: number } | null {
-    const socket = this.connection;
-    if (!socket || !this.isConnected() || socket.localAddress === undefined || socket.localPort === undefined) return null;
-    return { address: socket.localAddress, port: socket.localPort };
-  }
-
-  protected open(): void {
-    const { host, port, transport, tls } = this.options;
-    const socket: Socket = connectStream(
-      { host, port, secure: transport === 'wss', tls, endpoint: this.endpoint },
-      {
-        ready: () => this.upgrade(socket),
-        // A socket we already dropped (timeout, disconnect) may still report; it is not ours.
-        failed: (failure) => {
-          if (socket === this.connection) this.fail(failure);
-        },
-      },
-    );
-    this.connection = socket;
+    super(options, options.transport === 'wss');
   }
 
   protected transmit(text: string): boolean {
@@ -60,8 +37,7 @@ export class WsSipSocket extends SocketBase {
     this.connection = null;
   }
 
-  private upgrade(socket: Socket): void {
-    if (socket !== this.connection) return;
+  protected streamReady(socket: Socket): void {
     let socketFailure: TransportFailure | null = null;
     let handshakeError: Error | null = null;
     // After the upgrade `ws` swallows socket errors and reports only 1006; keep the cause.
