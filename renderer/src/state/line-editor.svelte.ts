@@ -1,11 +1,15 @@
 /**
  * The Lines view's workflow: open a new or existing line in a form, save it through the bridge,
- * remove it (after a confirmation), enable or disable lines.
+ * remove it (after a confirmation), enable or disable lines. Leaving a form with unsaved edits
+ * (another line, a new one, Close) asks first: the person discards them or keeps editing.
  */
 import { SvelteSet } from 'svelte/reactivity';
 import type { TrunklineApi } from '../../../preload/contract';
 import type { LineStore } from './line-store.svelte';
 import { LineForm } from './line-form.svelte';
+
+/** Where the editor can be asked to go. */
+export type EditorTarget = { kind: 'create' } | { kind: 'edit'; id: string } | { kind: 'close' };
 
 export class LineEditor {
   form = $state<LineForm | null>(null);
@@ -16,6 +20,8 @@ export class LineEditor {
   message = $state<string | null>(null);
   savedAt = $state<number | null>(null);
   confirmingRemove = $state(false);
+  /** Where the person asked to go while the form had unsaved edits; null when nothing waits. */
+  pending = $state<EditorTarget | null>(null);
   /** Lines whose enable/disable is on its way (the engine unregisters first). */
   readonly toggling = new SvelteSet<string>();
 
@@ -30,19 +36,32 @@ export class LineEditor {
   }
 
   create(): void {
-    this.#open(new LineForm(), null);
+    this.#leave({ kind: 'create' });
   }
 
   edit(id: string): void {
-    const config = this.#store.configs.get(id);
-    if (config) this.#open(new LineForm(config), id);
+    if (this.form !== null && this.editingId === id) return;
+    this.#leave({ kind: 'edit', id });
   }
 
   close(): void {
-    this.form = null;
-    this.editingId = null;
-    this.message = null;
-    this.confirmingRemove = false;
+    this.#leave({ kind: 'close' });
+  }
+
+  /** Drops the unsaved edits and goes where the person asked. */
+  discardAndContinue(): void {
+    const target = this.pending;
+    this.pending = null;
+    if (target) this.#go(target);
+  }
+
+  keepEditing(): void {
+    this.pending = null;
+  }
+
+  /** Whether the open form differs from what is saved (or, for a new line, from a blank form). */
+  get dirty(): boolean {
+    return this.form !== null && this.#dirty(this.form);
   }
 
   /** Saves the form; on success the form goes on editing the saved line. */
@@ -85,7 +104,7 @@ export class LineEditor {
     if (result.ok) {
       this.#store.removed(id);
       this.#store.flush();
-      if (this.editingId === id) this.close();
+      if (this.editingId === id) this.#go({ kind: 'close' });
     } else {
       this.message = result.error.message;
       this.confirmingRemove = false;
@@ -109,8 +128,31 @@ export class LineEditor {
   }
 
   #dirty(form: LineForm): boolean {
-    const saved = this.#store.configs.get(form.draft.id);
-    return !saved || JSON.stringify(new LineForm(saved).input) !== JSON.stringify(form.input);
+    const saved = this.editingId === null ? undefined : this.#store.configs.get(this.editingId);
+    const baseline = saved ? new LineForm(saved) : new LineForm();
+    return JSON.stringify(baseline.input) !== JSON.stringify(form.input);
+  }
+
+  #leave(target: EditorTarget): void {
+    if (this.form !== null && this.#dirty(this.form)) {
+      this.pending = target;
+      return;
+    }
+    this.#go(target);
+  }
+
+  #go(target: EditorTarget): void {
+    this.pending = null;
+    if (target.kind === 'create') return this.#open(new LineForm(), null);
+    if (target.kind === 'edit') {
+      const config = this.#store.configs.get(target.id);
+      if (config) this.#open(new LineForm(config), target.id);
+      return;
+    }
+    this.form = null;
+    this.editingId = null;
+    this.message = null;
+    this.confirmingRemove = false;
   }
 
   #open(form: LineForm, id: string | null): void {
