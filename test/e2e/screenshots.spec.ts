@@ -6,8 +6,9 @@ import { account, eventually, lineConfig, serverOf, startPair } from '../integra
 import { cell, expectNoProblems, openApp, panelRow, showView } from './app-page';
 
 // The README's pictures, taken from a real scene: lines on real Kamailio, in each state a support
-// desk sees. Saved to docs/screenshots/.
-const SHOTS = 'docs/screenshots';
+// desk sees. Saved to .tmp/screenshots/ on every run; `UPDATE_SCREENSHOTS=1 npm run test:e2e`
+// refreshes the ones the README shows in docs/screenshots/.
+const SHOTS = process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : '.tmp/screenshots';
 let primary: KamailioInstance;
 let backup: KamailioInstance;
 let host: DevHost;
