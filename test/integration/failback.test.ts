@@ -27,7 +27,7 @@ describe('failback', () => {
 
     // First probe: the primary still answers 503 → stay on the backup, probe again an interval later.
     const probe1 = await primary.waitForWire((r) => r.fromUser === '1021' && r.time > firstProbeAt - 1_000, 33_000);
-    expect(probe1.time - firstProbeAt).toBeLessThan(1_000);
+    expect(probe1.time - firstProbeAt).toBeLessThan(5_000);
     const stayed = await waitForLine(e, 'l', (s) => s.nextFailbackAt !== null && s.nextFailbackAt > firstProbeAt + 29_000, 3_000, 'next probe scheduled');
     expect(stayed).toMatchObject({ state: 'registered', server: 1 });
 

@@ -90,7 +90,7 @@ describe('expiry', () => {
     const firstAuto = stingy.wire({ method: 'REGISTER', fromUser: '1006' })[0]!;
     expect(refreshed.callId).toBe(firstAuto.callId);
     expect(refreshed.time - firstAuto.time).toBeGreaterThan(9_000);
-    expect(refreshed.time - firstAuto.time).toBeLessThan(11_500);
+    expect(refreshed.time - firstAuto.time).toBeLessThan(15_000);
     expect(firstAuto.expiresHeader).toBe('3600');
     // The refresh carries credentials at once: the registrar does not challenge it again.
     expect(refreshed.authorization).toBe(true);
