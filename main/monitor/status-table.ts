@@ -17,7 +17,7 @@ function row(s: LineSnapshot, now: number): string[] {
     s.name === s.id ? s.id : `${s.name} (${s.id})`,
     s.state,
     s.server === null ? '—' : `${role(s.server)} ${s.serverLabel ?? ''}`.trim(),
-    s.code === null ? '—' : `${s.code === 0 ? '' : `${s.code} `}${s.code === 0 ? s.reason ?? '' : (s.reason ?? '').replace(/^\d{3} /, '')}`.slice(0, 48),
+    s.code === null ? '—' : (s.code === 0 ? s.reason ?? '' : `${s.code} ${s.reason ?? ''}`.trim()).slice(0, 48),
     s.expires === null ? '—' : `${s.expires}s`,
     formatCountdown(s.nextRefreshAt, now),
     formatCountdown(s.nextRetryAt, now),

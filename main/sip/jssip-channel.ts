@@ -119,7 +119,7 @@ export class JsSipChannel implements ServerChannel {
     const code = result.response.status_code;
     const reason = result.response.reason_phrase || '';
     // Any final answer proves the server alive, except a 5xx: it is there but not serving.
-    if (code >= 500 && code < 600) return { kind: 'unavailable', code, reason: `${code} ${reason}`.trim() };
+    if (code >= 500 && code < 600) return { kind: 'unavailable', code, reason };
     return { kind: 'alive', rttMs: this.options.clock.now() - result.sentAt, code, reason };
   }
 
@@ -128,7 +128,7 @@ export class JsSipChannel implements ServerChannel {
   }
 
   private classifyFailure(code: number, reason: string): RegisterOutcome {
-    const text = `${code} ${reason}`.trim();
+    const text = reason;
     // SPEC: 500/503 mean the server is unavailable; 403 and a repeated challenge are about us.
     if (code === 500 || code === 503) return { kind: 'unavailable', code, reason: text };
     if (code === 401 || code === 407 || code === 403) return { kind: 'auth-failed', code, reason: text };

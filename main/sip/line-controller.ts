@@ -24,6 +24,7 @@ import { TimerSet } from './clock';
 import { assertTransition } from './line-state';
 import { refreshDelayMs, requestedExpires, retryDelayMs, silenceBudgetMs, T1_MS } from './registration-schedule';
 import type { LivenessOutcome, RegisterOutcome, ServerChannel } from './server-channel';
+import { describeResponse } from './server-channel';
 
 type TimerName = 'refresh' | 'retry' | 'failback' | 'liveness';
 
@@ -187,17 +188,17 @@ export class LineController {
         return;
       case 'unavailable':
         this.consecutiveFailures++;
-        this.serverUnavailable(index, outcome.reason);
+        this.serverUnavailable(index, describeResponse(outcome));
         return;
       case 'auth-failed':
         this.consecutiveFailures++;
         this.dropActive(index);
-        this.waitThenRetry('auth-failed', `authentication failed on ${this.describe(index)}: ${outcome.reason}`, index);
+        this.waitThenRetry('auth-failed', `authentication failed on ${this.describe(index)}: ${describeResponse(outcome)}`, index);
         return;
       case 'rejected':
         this.consecutiveFailures++;
         this.dropActive(index);
-        this.waitThenRetry('retry-wait', `registration rejected by ${this.describe(index)}: ${outcome.reason}`);
+        this.waitThenRetry('retry-wait', `registration rejected by ${this.describe(index)}: ${describeResponse(outcome)}`);
         return;
     }
   }
@@ -286,7 +287,7 @@ export class LineController {
       return;
     }
     if (this.active !== null && this.active !== 0 && this.config.failback.enabled) this.scheduleFailbackProbe();
-    this.note(`failback probe to ${this.describe(0)} failed: ${outcome.code || ''} ${outcome.reason}`.replace(/: +/, ': '), this.active);
+    this.note(`failback probe to ${this.describe(0)} failed: ${describeResponse(outcome)}`, this.active);
   }
 
   // ── liveness (OPTIONS) ───────────────────────────────────────────────────────────────────
@@ -315,7 +316,7 @@ export class LineController {
     }
     this.consecutiveFailures++;
     this.record(outcome.code, outcome.reason);
-    this.serverUnavailable(index, `liveness check: ${outcome.reason}`);
+    this.serverUnavailable(index, `liveness check: ${describeResponse(outcome)}`);
   }
 
   // ── plumbing ─────────────────────────────────────────────────────────────────────────────
@@ -340,7 +341,7 @@ export class LineController {
     const channel = this.channels.get(index);
     if (!channel || !channel.hasBinding()) return;
     void channel.unregister(this.budget(index)).then((outcome) => {
-      this.note(`binding on ${this.describe(index)} removed: ${outcome.code || ''} ${outcome.reason}`.replace(/: +/, ': '), this.active);
+      this.note(`binding on ${this.describe(index)} ${outcome.kind === 'removed' ? 'removed' : 'not removed'}: ${describeResponse(outcome)}`, this.active);
     });
   }
 

@@ -39,3 +39,11 @@ export interface ServerChannel {
 
 /** 0 stands for "no SIP response": a local timeout or a transport failure. */
 export const NO_RESPONSE = 0;
+
+/**
+ * How an outcome reads in a sentence: "503 Service Unavailable", or the local reason alone
+ * ("no response within 7.5 s"). Outcomes keep the code and the reason phrase apart.
+ */
+export function describeResponse(outcome: { code: number; reason: string }): string {
+  return outcome.code === NO_RESPONSE ? outcome.reason : `${outcome.code} ${outcome.reason}`.trim();
+}
