@@ -14,7 +14,7 @@ const LEGAL: Record<LineState, readonly LineState[]> = {
   unregistered: ['registering', 'disabled'],
 };
 
-export function isLegalTransition(from: LineState, to: LineState): boolean {
+function isLegalTransition(from: LineState, to: LineState): boolean {
   return LEGAL[from].includes(to);
 }
 
