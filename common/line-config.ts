@@ -26,6 +26,28 @@ export const serverSchema = object({
   })),
 });
 
+/** Audio codecs the media host speaks (G.711, RFC 3551 §4.5.14). */
+export const CODECS = ['PCMU', 'PCMA'] as const;
+export type CodecName = (typeof CODECS)[number];
+
+/**
+ * A line's call settings (SPEC "Calls"). `mediaMode: "webrtc"` (ICE + DTLS-SRTP toward a WebRTC far
+ * end) is allowed only when every server is ws/wss; `srtp` is SDES-SRTP (RFC 4568) for `rtp` media.
+ */
+export const callSettingsSchema = object({
+  /** false: a registration-only line; incoming INVITEs are answered 486 and nothing can be dialled. */
+  enabled: boolean(true),
+  dtmfMode: oneOf(['rfc4733', 'info'] as const, 'rfc4733'),
+  codecs: list(oneOf(CODECS), { min: 1, max: CODECS.length, unique: true, default: [...CODECS] }),
+  srtp: oneOf(['off', 'optional', 'mandatory'] as const, 'off'),
+  mediaMode: oneOf(['rtp', 'webrtc'] as const, 'rtp'),
+  rtpPortMin: integer(1024, 65534, { default: 10000 }),
+  rtpPortMax: integer(1025, 65535, { default: 20000 }),
+  rtpTimeout: integer(5, 3600, { default: 60, also: [0], unit: 'seconds (0 = off)' }),
+  /** Absent: ring until answered. A number: answer by itself after that many ms. */
+  autoAnswerMs: optional(integer(0, 60000, { unit: 'ms' })),
+}, { defaultWhenMissing: true });
+
 export const lineSchema = object({
   id: text({ max: 64, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, patternHelp: 'an id of letters, digits, ".", "_" or "-" (at most 64)' }),
   name: optional(text({ max: 128 })),
@@ -47,8 +69,14 @@ export const lineSchema = object({
   }, { defaultWhenMissing: true }),
   privacy: oneOf(['ignore', 'id', 'none'] as const, 'ignore'),
   sendUnregister: boolean(true),
-  inviteTimeoutMarksDown: boolean(false),
+  stopFailoverAfterInviteTimeout: boolean(false),
+  calls: callSettingsSchema,
   enabled: boolean(true),
+}, {
+  retired: {
+    // Never read by any code, and its name said the opposite of SPEC's setting.
+    inviteTimeoutMarksDown: 'is no longer supported: use "stopFailoverAfterInviteTimeout" (true or false, default false: an INVITE timeout fails over to the next server unless it is true)',
+  },
 });
 
 type ParsedServer = Infer<typeof serverSchema.shape>;
@@ -56,6 +84,7 @@ type ParsedLine = Infer<typeof lineSchema.shape>;
 
 /** A server after defaults: the port is always known. */
 export type ServerConfig = Omit<ParsedServer, 'port'> & { port: number };
+export type CallSettings = Infer<typeof callSettingsSchema.shape>;
 /** A line after defaults. `password` is the clear secret: never log it, never send it to a UI. */
 export type LineConfig = Omit<ParsedLine, 'servers' | 'name'> & { name: string; servers: ServerConfig[] };
 
@@ -78,6 +107,15 @@ function crossFieldErrors(line: ParsedLine, path: string): FieldError[] {
       errors.push({ path: `${at}.tls`, message: `is only allowed with transport "tls" or "wss" (transport is "${s.transport}")` });
     }
   });
+  const calls = `${path ? `${path}.` : ''}calls`;
+  if (line.calls.rtpPortMax <= line.calls.rtpPortMin) {
+    errors.push({ path: `${calls}.rtpPortMax`, message: `must be greater than rtpPortMin (${line.calls.rtpPortMin}): RTP takes an even port and RTCP the next one (got ${line.calls.rtpPortMax})` });
+  }
+  if (line.calls.mediaMode === 'webrtc') {
+    const plain = line.servers.findIndex((s) => s.transport !== 'ws' && s.transport !== 'wss');
+    if (plain >= 0) errors.push({ path: `${calls}.mediaMode`, message: `"webrtc" needs every server on transport "ws" or "wss" (servers[${plain}] is "${line.servers[plain]!.transport}")` });
+    if (line.calls.srtp !== 'off') errors.push({ path: `${calls}.srtp`, message: `must be "off" with mediaMode "webrtc", which always encrypts with DTLS-SRTP (got "${line.calls.srtp}")` });
+  }
   return errors;
 }
 

@@ -125,8 +125,12 @@ export interface ObjectField<S extends Shape> extends Field<Infer<S>> {
   readonly shape: S;
 }
 
-/** An object with exactly these fields: unknown fields are refused (they are usually typos). */
-export function object<S extends Shape>(shape: S, options: { defaultWhenMissing?: boolean } = {}): ObjectField<S> {
+/**
+ * An object with exactly these fields: unknown fields are refused (they are usually typos).
+ * `retired` names fields that existed once, each with the sentence that says what replaced it, so
+ * an old config file is refused with a message that leads to the new field.
+ */
+export function object<S extends Shape>(shape: S, options: { defaultWhenMissing?: boolean; retired?: Record<string, string> } = {}): ObjectField<S> {
   const field: ObjectField<S> = {
     shape,
     allowed: `an object with fields ${Object.keys(shape).join(', ')}`,
@@ -137,7 +141,9 @@ export function object<S extends Shape>(shape: S, options: { defaultWhenMissing?
       const before = errors.length;
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(record)) {
-        if (!(key in shape)) errors.push({ path: join(path, key), message: `is not a known field (known: ${Object.keys(shape).join(', ')})` });
+        if (key in shape) continue;
+        const retired = options.retired?.[key];
+        errors.push({ path: join(path, key), message: retired ?? `is not a known field (known: ${Object.keys(shape).join(', ')})` });
       }
       for (const [key, child] of Object.entries(shape)) {
         const childPath = join(path, key);
@@ -154,14 +160,21 @@ export function object<S extends Shape>(shape: S, options: { defaultWhenMissing?
   return field;
 }
 
-export function list<T>(item: Field<T>, options: { min: number; max: number }): Field<T[]> {
-  const allowed = `a list of ${options.min} to ${options.max} items`;
+export function list<T>(item: Field<T>, options: { min: number; max: number; unique?: boolean; default?: T[] }): Field<T[]> {
+  const allowed = `a list of ${options.min} to ${options.max} ${options.unique ? 'different ' : ''}items${options.unique && item.allowed ? ` (each ${item.allowed})` : ''}`;
   return {
     allowed,
+    fallback: options.default === undefined ? undefined : () => [...(options.default as T[])],
     parse(input, path, errors) {
       if (!Array.isArray(input) || input.length < options.min || input.length > options.max) return fail(errors, path, allowed, input);
       const before = errors.length;
       const out = input.map((element, index) => item.parse(element, `${path}[${index}]`, errors));
+      if (options.unique) {
+        input.forEach((element, index) => {
+          const first = input.indexOf(element);
+          if (first !== index) errors.push({ path: `${path}[${index}]`, message: `must not repeat ${describe(element)} (also ${path}[${first}])` });
+        });
+      }
       return errors.length === before ? (out as T[]) : undefined;
     },
   };

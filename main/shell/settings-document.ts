@@ -8,7 +8,7 @@ import type { LineConfig } from '../../common/line-config';
 import type { AppSettings } from '../../preload/contract';
 
 /** Bumped whenever the stored shape changes; settings-migrations.ts brings old files forward. */
-export const CURRENT_SCHEMA_VERSION = 2;
+export const CURRENT_SCHEMA_VERSION = 3;
 
 /** A line as stored: its configuration without the password, plus the password's ciphertext. */
 export type StoredLine = Omit<LineConfig, 'password'> & {

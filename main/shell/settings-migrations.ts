@@ -6,6 +6,10 @@
  * History:
  * - v1 → v2: a server's registration lifetime was stored as `ttl`; it is `expires`, the name the
  *   line schema and the monitor config use.
+ * - v2 → v3: `inviteTimeoutMarksDown` is retired for `stopFailoverAfterInviteTimeout` (SPEC). No
+ *   code ever read the old flag, so whatever was stored had no effect; the new flag takes its
+ *   default (false: a silent server's INVITE fails over), which is what "marks down" promised.
+ *   Mapping the old default false to "stop failover" would silently change every line.
  */
 import { CURRENT_SCHEMA_VERSION } from './settings-document';
 
@@ -28,12 +32,23 @@ function renameServerTtl(line: unknown): unknown {
   };
 }
 
+function retireInviteTimeoutMarksDown(line: unknown): unknown {
+  if (!isRecord(line) || !('inviteTimeoutMarksDown' in line)) return line;
+  const { inviteTimeoutMarksDown: _retired, ...rest } = line;
+  return 'stopFailoverAfterInviteTimeout' in rest ? rest : { ...rest, stopFailoverAfterInviteTimeout: false };
+}
+
 /** Migration from version N (the key) to N + 1. */
 export const MIGRATIONS: Readonly<Record<number, Migration>> = {
   1: (document) => ({
     ...document,
     schemaVersion: 2,
     lines: Array.isArray(document.lines) ? document.lines.map(renameServerTtl) : document.lines,
+  }),
+  2: (document) => ({
+    ...document,
+    schemaVersion: 3,
+    lines: Array.isArray(document.lines) ? document.lines.map(retireInviteTimeoutMarksDown) : document.lines,
   }),
 };
 

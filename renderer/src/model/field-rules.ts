@@ -15,7 +15,7 @@ const FIELDS: Record<string, Field<unknown>> = {
   expiryMode: line.expiryMode, retryDelay: line.retryDelay, signalRetryCount: line.signalRetryCount,
   'failback.enabled': line.failback.shape.enabled, 'failback.interval': line.failback.shape.interval,
   'liveness.interval': line.liveness.shape.interval,
-  privacy: line.privacy, sendUnregister: line.sendUnregister, inviteTimeoutMarksDown: line.inviteTimeoutMarksDown, enabled: line.enabled,
+  privacy: line.privacy, sendUnregister: line.sendUnregister, stopFailoverAfterInviteTimeout: line.stopFailoverAfterInviteTimeout, enabled: line.enabled,
   'server.host': server.host, 'server.port': server.port, 'server.transport': server.transport, 'server.path': server.path,
   'server.expires': server.expires,
 };
@@ -30,7 +30,7 @@ export function allowedText(path: string): string {
 }
 
 
-const SHOWN = /^(?:id|name|servers|username|authUsername|password|domain|displayName|expiryMode|retryDelay|signalRetryCount|failback\.(?:enabled|interval)|liveness\.interval|privacy|sendUnregister|inviteTimeoutMarksDown|enabled)$|^servers\[\d+\](?:\.(?:host|port|transport|path|expires|tls(?:\.(?:ca|fingerprintSha256))?))?$/;
+const SHOWN = /^(?:id|name|servers|username|authUsername|password|domain|displayName|expiryMode|retryDelay|signalRetryCount|failback\.(?:enabled|interval)|liveness\.interval|privacy|sendUnregister|stopFailoverAfterInviteTimeout|enabled)$|^servers\[\d+\](?:\.(?:host|port|transport|path|expires|tls(?:\.(?:ca|fingerprintSha256))?))?$/;
 
 /** Whether the form has a place for problems at `path`; the rest are listed above the buttons. */
 export function hasFieldFor(path: string): boolean {

@@ -4,7 +4,7 @@
  * Optional fields left empty are omitted, so the schema's defaults apply exactly as they would
  * to a config file.
  */
-import type { TransportKind } from '../../../common/line-config';
+import type { CallSettings, TransportKind } from '../../../common/line-config';
 import { lineSchema, serverSchema } from '../../../common/line-config';
 import type { LineInput, PublicLineConfig } from '../../../preload/contract';
 
@@ -44,7 +44,9 @@ export interface LineDraft {
   livenessInterval: string;
   privacy: 'ignore' | 'id' | 'none';
   sendUnregister: boolean;
-  inviteTimeoutMarksDown: boolean;
+  stopFailoverAfterInviteTimeout: boolean;
+  /** Carried through an edit as stored (the call settings have their own section). */
+  calls: CallSettings;
   enabled: boolean;
 }
 
@@ -82,7 +84,8 @@ export function emptyDraft(): LineDraft {
     livenessInterval: String(liveness.interval),
     privacy: defaultOf(shape.privacy),
     sendUnregister: defaultOf(shape.sendUnregister),
-    inviteTimeoutMarksDown: defaultOf(shape.inviteTimeoutMarksDown),
+    stopFailoverAfterInviteTimeout: defaultOf(shape.stopFailoverAfterInviteTimeout),
+    calls: defaultOf(shape.calls),
     enabled: defaultOf(shape.enabled),
   };
 }
@@ -115,7 +118,8 @@ export function draftFromConfig(config: PublicLineConfig): LineDraft {
     livenessInterval: String(config.liveness.interval),
     privacy: config.privacy,
     sendUnregister: config.sendUnregister,
-    inviteTimeoutMarksDown: config.inviteTimeoutMarksDown,
+    stopFailoverAfterInviteTimeout: config.stopFailoverAfterInviteTimeout,
+    calls: { ...config.calls, codecs: [...config.calls.codecs] },
     enabled: config.enabled,
   };
 }
@@ -168,7 +172,8 @@ export function draftToInput(d: LineDraft): LineInput {
     liveness: withoutUndefined({ interval: integerInput(d.livenessInterval) }),
     privacy: d.privacy,
     sendUnregister: d.sendUnregister,
-    inviteTimeoutMarksDown: d.inviteTimeoutMarksDown,
+    stopFailoverAfterInviteTimeout: d.stopFailoverAfterInviteTimeout,
+    calls: withoutUndefined({ ...d.calls, codecs: [...d.calls.codecs] }),
     enabled: d.enabled,
   });
 }

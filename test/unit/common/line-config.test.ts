@@ -12,7 +12,9 @@ describe('line configuration', () => {
       servers: [{ host: '127.0.0.1', port: 5060, transport: 'udp', path: undefined, expires: 3600, tls: undefined }],
       expiryMode: 'auto', retryDelay: 60, signalRetryCount: 3,
       failback: { enabled: true, interval: 1800 }, liveness: { interval: 60 },
-      privacy: 'ignore', sendUnregister: true, inviteTimeoutMarksDown: false, enabled: true,
+      privacy: 'ignore', sendUnregister: true, stopFailoverAfterInviteTimeout: false,
+      calls: { enabled: true, dtmfMode: 'rfc4733', codecs: ['PCMU', 'PCMA'], srtp: 'off', mediaMode: 'rtp', rtpPortMin: 10000, rtpPortMax: 20000, rtpTimeout: 60, autoAnswerMs: undefined },
+      enabled: true,
     });
   });
 
@@ -36,10 +38,27 @@ describe('line configuration', () => {
     [{ servers: [] }, 'servers: must be a list of 1 to 8 items (got a list)'],
     [{ servers: [{ host: 'h', path: '/ws' }] }, 'servers[0].path: is only allowed with transport "ws" or "wss" (transport is "udp")'],
     [{ retrydelay: 60 }, 'retrydelay: is not a known field'],
+    [{ inviteTimeoutMarksDown: true }, 'inviteTimeoutMarksDown: is no longer supported: use "stopFailoverAfterInviteTimeout"'],
+    [{ calls: { codecs: ['PCMU', 'G729'] } }, 'calls.codecs[1]: must be one of "PCMU", "PCMA" (got "G729")'],
+    [{ calls: { codecs: ['PCMA', 'PCMA'] } }, 'calls.codecs[1]: must not repeat "PCMA" (also calls.codecs[0])'],
+    [{ calls: { codecs: [] } }, 'calls.codecs: must be a list of 1 to 2 different items'],
+    [{ calls: { dtmfMode: 'inband' } }, 'calls.dtmfMode: must be one of "rfc4733", "info" (got "inband")'],
+    [{ calls: { srtp: 'yes' } }, 'calls.srtp: must be one of "off", "optional", "mandatory" (got "yes")'],
+    [{ calls: { rtpTimeout: 2 } }, 'calls.rtpTimeout: must be 0, or an integer from 5 to 3600 seconds (0 = off) (got 2)'],
+    [{ calls: { rtpPortMin: 20000, rtpPortMax: 20000 } }, 'calls.rtpPortMax: must be greater than rtpPortMin (20000)'],
+    [{ calls: { autoAnswerMs: -1 } }, 'calls.autoAnswerMs: must be an integer from 0 to 60000 ms (got -1)'],
+    [{ calls: { mediaMode: 'webrtc' } }, 'calls.mediaMode: "webrtc" needs every server on transport "ws" or "wss" (servers[0] is "udp")'],
+    [{ servers: [{ host: 'h', transport: 'wss' }], calls: { mediaMode: 'webrtc', srtp: 'mandatory' } }, 'calls.srtp: must be "off" with mediaMode "webrtc"'],
   ])('refuses %j with a message naming the field and what is allowed', (patch, message) => {
     const parsed = parseLineConfig({ ...minimal, ...patch });
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(formatErrors(parsed.errors)).toContain(message);
+  });
+
+  it('takes every call setting in range (webrtc media on a ws/wss line)', () => {
+    const calls = { enabled: false, dtmfMode: 'info', codecs: ['PCMA'], srtp: 'off', mediaMode: 'webrtc', rtpPortMin: 30000, rtpPortMax: 30001, rtpTimeout: 0, autoAnswerMs: 1500 };
+    const parsed = parseLineConfig({ ...minimal, servers: [{ host: 'h', transport: 'wss' }], calls });
+    expect(parsed.ok && parsed.value.calls).toEqual(calls);
   });
 
   it('names a missing required field', () => {

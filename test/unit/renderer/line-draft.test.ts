@@ -31,7 +31,8 @@ describe('the line form draft', () => {
         { host: 'b.example.org', transport: 'wss', path: '/ws', tls: { fingerprintSha256: Array(32).fill('AB').join(':') } },
       ],
       expiryMode: 'fixed', retryDelay: 90, signalRetryCount: 2, failback: { enabled: false, interval: 600 }, liveness: { interval: 0 },
-      privacy: 'id', sendUnregister: false, inviteTimeoutMarksDown: true, enabled: false,
+      privacy: 'id', sendUnregister: false, stopFailoverAfterInviteTimeout: true, enabled: false,
+      calls: { dtmfMode: 'info', codecs: ['PCMA', 'PCMU'], srtp: 'mandatory', rtpTimeout: 0, autoAnswerMs: 250 },
     });
     const input = draftToInput(draftFromConfig(publicOf(config)));
     expect(input).not.toHaveProperty('password');

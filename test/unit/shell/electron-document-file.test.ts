@@ -47,9 +47,9 @@ describe('settings file on electron-store', () => {
   it('not JSON, or JSON breaking the schema, throws on read instead of being emptied', async () => {
     writeFileSync(settingsPath(), '{"schemaVersion": 2, "lines": [');
     await expect(openElectronDocumentFile(dir).then((f) => f.read())).rejects.toThrow(SyntaxError);
-    writeFileSync(settingsPath(), JSON.stringify({ schemaVersion: 2, lines: 'nope' }));
+    writeFileSync(settingsPath(), JSON.stringify({ schemaVersion: 3, lines: 'nope' }));
     await expect(openElectronDocumentFile(dir).then((f) => f.read())).rejects.toThrow(/Config schema violation/);
-    writeFileSync(settingsPath(), JSON.stringify({ schemaVersion: 2, lines: [{ id: 'a', passwordCiphertext: 'not base64!' }] }));
+    writeFileSync(settingsPath(), JSON.stringify({ schemaVersion: 3, lines: [{ id: 'a', passwordCiphertext: 'not base64!' }] }));
     await expect(openElectronDocumentFile(dir).then((f) => f.read())).rejects.toThrow(/Config schema violation/);
     expect(readFileSync(settingsPath(), 'utf8')).toContain('not base64!');
   });

@@ -30,7 +30,7 @@ describe('settings file (electron-store) with passwords encrypted by safeStorage
     const { repository, notices } = open(file);
     expect(repository.loadLines()).toEqual([]);
     expect(repository.loadSettings()).toEqual({ notifications: true, theme: 'system' });
-    expect(file.json()).toEqual({ schemaVersion: 2, settings: {}, lines: [], invalidLines: [] });
+    expect(file.json()).toEqual({ schemaVersion: 3, settings: {}, lines: [], invalidLines: [] });
     expect(notices).toEqual([]);
   });
 
@@ -81,15 +81,15 @@ describe('settings file (electron-store) with passwords encrypted by safeStorage
       message: expect.stringMatching(/^The settings file could not be read: .*JSON.*\. It was kept unchanged as \/home\/agent\/\.config\/Trunkline\/trunkline-settings\.corrupt-2025-11-21T13-37-00-123Z\.json, and Trunkline started without lines\. Nothing in it was deleted\.$/),
     }]);
     expect(repository.loadLines()).toEqual([]);
-    expect(file.json()).toEqual({ schemaVersion: 2, settings: {}, lines: [], invalidLines: [] });
+    expect(file.json()).toEqual({ schemaVersion: 3, settings: {}, lines: [], invalidLines: [] });
   });
 
   it('a file written by a newer Trunkline is moved aside, not downgraded', () => {
-    const newer = JSON.stringify({ schemaVersion: 3, settings: {}, lines: [] });
+    const newer = JSON.stringify({ schemaVersion: 4, settings: {}, lines: [] });
     const file = new MemoryDocumentFile(newer);
     const { notices } = open(file);
     expect(file.moved[0]!.text).toBe(newer);
-    expect(notices[0]!.message).toContain('written by a newer Trunkline (settings version 3; this version reads up to 2)');
+    expect(notices[0]!.message).toContain('written by a newer Trunkline (settings version 4; this version reads up to 3)');
   });
 
   it('a file that cannot even be moved aside stops the repository (the app then runs from memory and says so)', () => {
@@ -100,7 +100,7 @@ describe('settings file (electron-store) with passwords encrypted by safeStorage
     expect(() => open(file)).toThrow(/cannot be read .* nor moved aside \(EACCES: permission denied\)/);
   });
 
-  it('a v1 file (servers[].ttl) is migrated to v2 (expires), written back, and its lines start with their passwords', () => {
+  it('a v1 file (servers[].ttl) is migrated to the current version (expires), written back, and its lines start with their passwords', () => {
     const ciphertext = safeStorageCipher(fakeSafeStorage(), 'linux').encrypt('pw');
     const file = new MemoryDocumentFile(JSON.stringify({
       schemaVersion: 1,
@@ -110,14 +110,14 @@ describe('settings file (electron-store) with passwords encrypted by safeStorage
     const { repository, notices } = open(file);
     expect(repository.loadLines()).toEqual([line({ id: 'a', password: 'pw', servers: [{ host: 'sip.example.org', expires: 600 }] })]);
     expect(repository.loadSettings()).toEqual({ notifications: false, theme: 'dark' });
-    expect(file.json()).toMatchObject({ schemaVersion: 2, lines: [{ id: 'a', servers: [{ host: 'sip.example.org', expires: 600 }], passwordCiphertext: ciphertext }] });
+    expect(file.json()).toMatchObject({ schemaVersion: 3, lines: [{ id: 'a', servers: [{ host: 'sip.example.org', expires: 600 }], passwordCiphertext: ciphertext }] });
     expect(file.moved).toEqual([]);
     expect(notices).toEqual([]);
   });
 
   it('an invalid stored line is not started, is reported with its fields, and is kept under invalidLines', () => {
     const file = new MemoryDocumentFile(JSON.stringify({
-      schemaVersion: 2,
+      schemaVersion: 3,
       settings: {},
       lines: [
         { id: 'good', username: '1001', domain: 'example.org', servers: [{ host: 'sip.example.org' }] },
@@ -143,7 +143,7 @@ describe('settings file (electron-store) with passwords encrypted by safeStorage
 
   it('a password that cannot be decrypted (keyring locked) is reported and its ciphertext kept until a new one replaces it', () => {
     const file = new MemoryDocumentFile(JSON.stringify({
-      schemaVersion: 2, settings: {}, invalidLines: [],
+      schemaVersion: 3, settings: {}, invalidLines: [],
       lines: [{ id: 'a', username: '1001', domain: 'example.org', passwordCiphertext: 'dGhpcyBpcyBub3QgdjEx', servers: [{ host: 'sip.example.org' }] }],
     }));
     const { repository, notices } = open(file);
@@ -169,7 +169,7 @@ describe('settings file (electron-store) with passwords encrypted by safeStorage
     const file = new MemoryDocumentFile();
     open(file).repository.saveSettings({ notifications: false, theme: 'dark' });
     expect(open(file).repository.loadSettings()).toEqual({ notifications: false, theme: 'dark' });
-    file.text = JSON.stringify({ schemaVersion: 2, settings: { theme: 'neon', extra: 1 }, lines: [], invalidLines: [] });
+    file.text = JSON.stringify({ schemaVersion: 3, settings: { theme: 'neon', extra: 1 }, lines: [], invalidLines: [] });
     expect(open(file).repository.loadSettings()).toEqual({ notifications: true, theme: 'system' });
   });
 
