@@ -1,0 +1,247 @@
+/**
+ * Proves the far-end harness itself: real baresip phones (and linphonec) registered to two harness
+ * Kamailio instances call each other, and the audio checks find each side's tone in the other's
+ * recording. No Trunkline engine is involved, so a failure here is the harness, a far end or
+ * Kamailio — never the code under test elsewhere.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { analyseWav, makeToneWav, readWavMono, toneMargin, toneShare } from '../harness/audio';
+import { startBaresip, type BaresipInstance, type BaresipOptions, type Recording } from '../harness/baresip';
+import type { KamailioInstance } from '../harness/kamailio';
+import { DOMAIN, startPair, USERS } from './engine-fixture';
+
+/** How much louder the band around the expected tone must be than a band where nothing was sent. */
+const MIN_MARGIN_DB = 30;
+/** Let the tone run this long before the checks, so the recordings hold enough audio. */
+const TALK_MS = 1_500;
+
+let primary: KamailioInstance;
+let backup: KamailioInstance;
+const phones: BaresipInstance[] = [];
+
+beforeAll(async () => {
+  ({ primary, backup } = await startPair('far-end'));
+});
+
+afterEach(async () => {
+  await Promise.all(phones.splice(0).map((p) => p.stop()));
+});
+
+afterAll(async () => {
+  await Promise.all([primary?.stop(), backup?.stop()]);
+});
+
+function registrarOf(k: KamailioInstance, transport: 'udp' | 'tcp' = 'udp') {
+  return { ip: k.ip, port: k.ports[transport], transport };
+}
+
+async function phone(user: string, k: KamailioInstance, opts: Partial<BaresipOptions> = {}): Promise<BaresipInstance> {
+  const p = await startBaresip({
+    name: `p${user}`,
+    user,
+    password: USERS[user]!,
+    registrar: registrarOf(k),
+    domain: DOMAIN,
+    answerMode: 'auto',
+    record: true,
+    ...opts,
+  });
+  phones.push(p);
+  return p;
+}
+
+/** The recording of the (only) call; fails clearly when sndfile wrote none. */
+async function onlyRecording(p: BaresipInstance): Promise<Recording & { received: string; sent: string }> {
+  const recordings = await p.recordings();
+  const last = recordings[recordings.length - 1];
+  if (!last?.received || !last.sent) throw new Error(`${p.name}: no complete recording: ${JSON.stringify(recordings)}`);
+  return last as Recording & { received: string; sent: string };
+}
+
+async function expectTone(path: string, frequencyHz: number): Promise<void> {
+  const margin = await toneMargin(path, frequencyHz, { from: 0.3 });
+  expect(margin.marginDb, `${path}: ${JSON.stringify(margin)}`).toBeGreaterThan(MIN_MARGIN_DB);
+  expect(margin.inBandDb, `${path}: ${JSON.stringify(margin)}`).toBeGreaterThan(-30);
+  // Second opinion without sox: most of the power sits at the tone.
+  expect(toneShare(await readWavMono(path), frequencyHz, 0.3)).toBeGreaterThan(0.5);
+}
+
+/** SIP messages in a phone's trace whose first line matches `startLine`. */
+function messages(p: BaresipInstance, startLine: RegExp): string[] {
+  return p.sipLog().filter((block) => startLine.test(block.split('\n')[1] ?? ''));
+}
+
+describe('audio checks (sox and Goertzel on generated WAVs)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tl-audio-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('finds a 440 Hz tone in its band and not in another, both with sox and with Goertzel', async () => {
+    const path = join(dir, 'a440.wav');
+    await makeToneWav(path, { frequencyHz: 440, seconds: 1, sampleRate: 8000, channels: 1, amplitude: 0.5 });
+    const whole = await analyseWav(path);
+    expect(whole.sampleRate).toBe(8000);
+    expect(whole.channels).toBe(1);
+    expect(whole.durationS).toBeCloseTo(1, 2);
+    expect(whole.peak).toBeCloseTo(0.5, 1);
+    expect(whole.rmsDbfs).toBeCloseTo(20 * Math.log10(0.5 / Math.SQRT2), 0);
+    expect(Math.abs(whole.roughFrequencyHz - 440)).toBeLessThan(20);
+    const margin = await toneMargin(path, 440);
+    expect(margin.marginDb).toBeGreaterThan(40);
+    expect((await toneMargin(path, 440)).belowTotalDb).toBeLessThan(2);
+    expect((await toneMargin(path, 1000)).belowTotalDb).toBeGreaterThan(40);
+    const pcm = await readWavMono(path);
+    expect(toneShare(pcm, 440)).toBeGreaterThan(0.9);
+    expect(toneShare(pcm, 1000)).toBeLessThan(0.01);
+  });
+
+  it('mixes stereo down and measures a band of a 48 kHz file; rejects a band beyond Nyquist', async () => {
+    const path = join(dir, 's1000.wav');
+    await makeToneWav(path, { frequencyHz: 1000, seconds: 0.5, sampleRate: 48000, channels: 2 });
+    const band = await analyseWav(path, { bandHz: [950, 1050], from: 0.1 });
+    expect(band.channels).toBe(2);
+    expect(band.rmsDbfs).toBeGreaterThan(-12);
+    expect(toneShare(await readWavMono(path), 1000)).toBeGreaterThan(0.9);
+    await expect(analyseWav(path, { bandHz: [23000, 25000] })).rejects.toThrow(/bandHz/);
+    await expect(analyseWav(join(dir, 'missing.wav'))).rejects.toThrow(/missing\.wav/);
+  });
+});
+
+describe('baresip far ends through the harness Kamailio', () => {
+  it('UDP call: tones both ways, DTMF 159#, hold/resume on the wire, callee hangs up', async () => {
+    const a = await phone('1001', primary, { answerMode: 'manual', tone: { frequencyHz: 1000 } });
+    const b = await phone('1002', primary, { answerMode: 'auto', tone: { frequencyHz: 440 } });
+    expect((await primary.bindings('1002')).length).toBe(1);
+
+    await a.dial(`sip:1002@${DOMAIN}`);
+    // Auto-answer emits no CALL_INCOMING in 1.0.0: the first event of the call at B is ESTABLISHED.
+    const answered = await b.waitForEvent('CALL_ESTABLISHED');
+    expect(answered.direction).toBe('incoming');
+    expect(answered.peeruri).toContain('sip:1001@');
+    await a.waitForEvent('CALL_ESTABLISHED');
+    // Kamailio record-routed the INVITE and relayed it to B's binding.
+    const invite = await primary.waitForWire((r) => r.method === 'INVITE' && r.fromUser === '1001', 2_000);
+    expect(invite.proto).toBe('udp');
+    expect(messages(b, /^INVITE /)[0]).toMatch(/^Record-Route: <sip:[0-9.]+;lr/m);
+
+    await delay(TALK_MS / 2);
+    const dtmfFrom = Date.now();
+    await a.sendDtmf('159#');
+    for (const digit of ['1', '5', '9', '#']) await b.waitForEvent('CALL_DTMF_START', (e) => e.param === digit, 3_000, dtmfFrom);
+    expect(b.events('CALL_DTMF_START').map((e) => e.param)).toEqual(['1', '5', '9', '#']);
+
+    await a.hold();
+    const held = await eventually(() => messages(b, /^INVITE /).find((m) => /^a=sendonly/m.test(m)), 3_000, 'INVITE with a=sendonly at B');
+    expect(held).toMatch(/^m=audio \d+ RTP\/AVP /m);
+    await eventually(() => messages(a, /^SIP\/2\.0 200 /).find((m) => /^CSeq: \d+ INVITE/m.test(m) && /^a=recvonly/m.test(m)), 3_000, '200 with a=recvonly at A');
+    await a.resume();
+    await eventually(() => messages(b, /^INVITE /).slice(2).find((m) => /^a=sendrecv/m.test(m)), 3_000, 're-INVITE with a=sendrecv at B');
+
+    await delay(TALK_MS / 2);
+    await b.hangup();
+    const closed = await a.waitForEvent('CALL_CLOSED');
+    expect(closed.param).toBeDefined();
+    await b.waitForEvent('CALL_CLOSED');
+    expect(messages(a, /^BYE /)).toHaveLength(1);
+
+    // B received A's 1000 Hz and sent its 440 Hz; A the other way round.
+    const recA = await onlyRecording(a);
+    const recB = await onlyRecording(b);
+    await expectTone(recB.received, 1000);
+    await expectTone(recA.received, 440);
+    await expectTone(recB.sent, 440);
+    // A's own tone is not in what A received (no echo, no crossed recordings).
+    expect((await toneMargin(recA.received, 1000, { from: 0.3 })).belowTotalDb).toBeGreaterThan(MIN_MARGIN_DB);
+    expect((await analyseWav(recA.received)).sampleRate).toBe(8000);
+  });
+
+  it('TCP and PCMA through the backup Kamailio; a callee registered on both instances', async () => {
+    const b = await phone('1012', primary, {
+      codecs: ['PCMA'],
+      tone: { frequencyHz: 700 },
+      extraAccounts: [{ user: '1012', password: USERS['1012']!, registrar: registrarOf(backup, 'tcp') }],
+    });
+    expect((await primary.bindings('1012')).length).toBe(1);
+    expect((await backup.bindings('1012')).length).toBe(1);
+    const a = await phone('1011', backup, { registrar: registrarOf(backup, 'tcp'), tone: { frequencyHz: 1200 }, codecs: ['PCMA'] });
+
+    await a.dial(`sip:1012@${DOMAIN}`);
+    await a.waitForEvent('CALL_ESTABLISHED');
+    const invite = await backup.waitForWire((r) => r.method === 'INVITE' && r.fromUser === '1011', 2_000);
+    expect(invite.proto).toBe('tcp');
+    expect(messages(b, /^INVITE /)[0]).toMatch(/^m=audio \d+ RTP\/AVP 8 /m);
+    await delay(TALK_MS);
+    await a.hangup();
+    await b.waitForEvent('CALL_CLOSED');
+    await expectTone((await onlyRecording(b)).received, 1200);
+    await expectTone((await onlyRecording(a)).received, 700);
+  });
+
+  it('SRTP mandatory between two baresips: RTP/SAVP with a crypto line, audio both ways', async () => {
+    const a = await phone('1021', primary, { srtp: 'mandatory', tone: { frequencyHz: 1000 } });
+    const b = await phone('1022', primary, { srtp: 'mandatory', tone: { frequencyHz: 440 } });
+    await a.dial(`sip:1022@${DOMAIN}`);
+    await a.waitForEvent('CALL_ESTABLISHED');
+    const menc = await b.waitForEvent('CALL_MENC', () => true, 3_000);
+    expect(menc.param).toMatch(/AES_CM_128_HMAC_SHA1_80/);
+    const offer = messages(b, /^INVITE /)[0] ?? '';
+    expect(offer).toMatch(/^m=audio \d+ RTP\/SAVP /m);
+    expect(offer).toMatch(/^a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:/m);
+    await delay(TALK_MS);
+    await a.hangup();
+    await b.waitForEvent('CALL_CLOSED');
+    await expectTone((await onlyRecording(b)).received, 1000);
+    await expectTone((await onlyRecording(a)).received, 440);
+  });
+
+  it('a declined call ends 486 at the caller; an unknown user 404', async () => {
+    const a = await phone('1031', primary, { record: false });
+    const b = await phone('1032', primary, { answerMode: 'manual', record: false });
+    await a.dial(`sip:1032@${DOMAIN}`);
+    await b.waitForEvent('CALL_INCOMING');
+    await a.waitForEvent('CALL_RINGING');
+    await b.hangup();
+    const declined = await a.waitForEvent('CALL_CLOSED');
+    expect(declined.sipCode).toBe(486);
+
+    const since = Date.now();
+    await a.dial(`sip:1099@${DOMAIN}`);
+    const unknown = await a.waitForEvent('CALL_CLOSED', () => true, 5_000, since);
+    expect(unknown.sipCode).toBe(404);
+  });
+
+  it('blind transfer: the transferee gets REFER and calls the third phone, which answers', async () => {
+    const a = await phone('1041', primary, { tone: { frequencyHz: 1000 } });
+    const b = await phone('1042', primary, { record: false });
+    const c = await phone('1043', primary, { tone: { frequencyHz: 600 } });
+    await a.dial(`sip:1042@${DOMAIN}`);
+    await b.waitForEvent('CALL_ESTABLISHED');
+    await b.transfer(`sip:1043@${DOMAIN}`);
+    const transfer = await a.waitForEvent('TRANSFER');
+    expect(transfer.param).toContain('sip:1043@');
+    await c.waitForEvent('CALL_ESTABLISHED', (e) => (e.peeruri ?? '').includes('1041'));
+    await b.waitForEvent('CALL_CLOSED');
+    await delay(TALK_MS);
+    await c.hangup();
+    await a.waitForEvent('CALL_CLOSED', (e) => (e.peeruri ?? '').includes('1043'));
+    await expectTone((await onlyRecording(c)).received, 1000);
+  });
+});
+
+async function eventually<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`${what} not seen within ${timeoutMs} ms`);
+    await delay(50);
+  }
+}
