@@ -7,6 +7,7 @@ import { parseLinesFile } from '../../common/line-config';
 import type { LineSnapshot } from '../../common/line-status';
 import { formatErrors } from '../../common/schema';
 import { DEFAULT_UNREGISTER_BOUND_MS, SipEngine } from '../sip/engine';
+import { onQuitSignals } from './quit-signals';
 import { renderStatusTable } from './status-table';
 
 const USAGE = `usage: npm run monitor -- --config <file.json> [--json] [--unregister-timeout <ms>]
@@ -95,23 +96,21 @@ function main(): void {
   }
   for (const line of lines) engine.addLine(line);
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
+  onQuitSignals({
+    stop: (signal) => {
+      if (redraw) clearInterval(redraw);
+      clearInterval(keepAlive);
+      process.stderr.write(`${signal}: unregistering ${lines.length} line(s), at most ${args.unregisterTimeoutMs} ms…\n`);
+      void engine.shutdown(args.unregisterTimeoutMs).then(() => {
+        if (!args.json) process.stdout.write(`${renderStatusTable(engine.snapshots(), Date.now())}\n`);
+        process.exit(0);
+      });
+    },
+    again: (signal) => {
       process.stderr.write(`${signal} again: quitting without waiting\n`);
       process.exit(1);
-    }
-    stopping = true;
-    if (redraw) clearInterval(redraw);
-    clearInterval(keepAlive);
-    process.stderr.write(`${signal}: unregistering ${lines.length} line(s), at most ${args.unregisterTimeoutMs} ms…\n`);
-    void engine.shutdown(args.unregisterTimeoutMs).then(() => {
-      if (!args.json) process.stdout.write(`${renderStatusTable(engine.snapshots(), Date.now())}\n`);
-      process.exit(0);
-    });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+    },
+  });
 }
 
 if (require.main === module) main();

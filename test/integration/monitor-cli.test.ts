@@ -75,19 +75,31 @@ describe('headless monitor', () => {
     }
   });
 
-  it('table mode shows every line with its state and server', async () => {
+  it('npm run monitor in table mode shows every line; Ctrl-C (SIGINT to the whole process group) unregisters and exits 0', async () => {
     const config = writeConfig('table.json', {
       lines: [{ id: 'trunk-1', username: '1062', password: USERS['1062'], domain: DOMAIN, servers: [{ host: backup.ip, port: backup.ports.tcp, transport: 'tcp' }] }],
     });
-    const m = monitor(['--config', config]);
+    // As a terminal runs it: npm, its shell and the monitor share one process group, and Ctrl-C
+    // signals all of them (npm then forwards a second copy to its child).
+    const child = spawn('npm', ['run', 'monitor', '--', '--config', config], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     try {
-      await eventually(() => /trunk-1\s+registered\s+primary/.test(m.out()), 20_000, 'a table row showing registered');
-      expect(m.out()).toMatch(/LINE\s+STATE\s+SERVER\s+LAST RESPONSE/);
-      expect(m.out()).toContain('1/1 registered');
-      m.child.kill('SIGINT');
-      expect(await m.exited).toBe(0);
+      await eventually(() => /trunk-1\s+registered\s+primary/.test(out), 20_000, 'a table row showing registered');
+      expect(out).toMatch(/LINE\s+STATE\s+SERVER\s+LAST RESPONSE/);
+      expect(out).toContain('1/1 registered');
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(out).not.toContain('quitting without waiting');
+      expect(await backup.bindings('1062')).toHaveLength(0);
     } finally {
-      m.child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
   });
 
