@@ -6,16 +6,15 @@
  */
 import type { LineConfig } from '../../common/line-config';
 import { serverLabel } from '../../common/line-config';
-import type { LivenessOutcome, RegisterOutcome, ServerChannel, UnregisterOutcome } from '../sip/server-channel';
+import type { ConnectResult, OptionsResult, RegisterRequest, RegisterResult, ServerChannel, Transaction } from '../sip/server-channel';
 import type { TraceRecord } from '../sip/transport/sip-socket';
 
 export type SyntheticBehaviour = 'ok' | 'unavailable' | 'auth-failed';
 
 export class SyntheticChannel implements ServerChannel {
   onConnectionLost: (() => void) | null = null;
-  private bindingUntil = 0;
-  private cseq = 1;
   private readonly callId = Math.random().toString(36).slice(2, 12);
+  private readonly contact = `sip:${Math.random().toString(36).slice(2, 10)}@192.0.2.10:5060`;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -25,33 +24,32 @@ export class SyntheticChannel implements ServerChannel {
     private readonly onTrace: (record: TraceRecord) => void,
   ) {}
 
-  register(expires: number): Promise<RegisterOutcome> {
-    return this.exchange('REGISTER', expires, (): RegisterOutcome => {
-      if (this.behaviour === 'unavailable') return { kind: 'unavailable', code: 503, reason: 'Service Unavailable' };
-      if (this.behaviour === 'auth-failed') return { kind: 'auth-failed', code: 403, reason: 'Forbidden' };
-      this.bindingUntil = Date.now() + expires * 1000;
-      return { kind: 'registered', granted: expires, code: 200, reason: 'OK' };
-    });
+  connect(): Promise<ConnectResult> {
+    return Promise.resolve({ ok: true, contact: this.contact });
   }
 
-  unregister(): Promise<UnregisterOutcome> {
-    return this.exchange('REGISTER', 0, (): UnregisterOutcome => {
-      this.bindingUntil = 0;
-      return { kind: 'removed', code: 200, reason: 'OK' };
+  sendRegister(request: RegisterRequest): Transaction<RegisterResult> {
+    const result = this.exchange('REGISTER', request.cseq, request.expires, (): RegisterResult => {
+      const base = { cseq: request.cseq, retryAfterS: null, minExpires: null, expiresHeader: null, contacts: [] };
+      if (this.behaviour === 'unavailable') return { ...base, kind: 'response', code: 503, reason: 'Service Unavailable' };
+      if (this.behaviour === 'auth-failed') return { ...base, kind: 'response', code: 403, reason: 'Forbidden' };
+      return { ...base, kind: 'response', code: 200, reason: 'OK', expiresHeader: request.expires };
     });
+    return { result, abandon: () => undefined };
   }
 
-  checkLiveness(): Promise<LivenessOutcome> {
+  sendOptions(): Transaction<OptionsResult> {
     const started = Date.now();
-    return this.exchange('OPTIONS', null, (): LivenessOutcome =>
+    const result = this.exchange('OPTIONS', 1, null, (): OptionsResult =>
       this.behaviour === 'unavailable'
-        ? { kind: 'unavailable', code: 503, reason: 'Service Unavailable' }
-        : { kind: 'alive', rttMs: Math.max(1, Date.now() - started), code: 200, reason: 'OK' },
+        ? { kind: 'response', code: 503, reason: 'Service Unavailable', rttMs: Math.max(1, Date.now() - started), retryAfterS: null }
+        : { kind: 'response', code: 200, reason: 'OK', rttMs: Math.max(1, Date.now() - started), retryAfterS: null },
     );
+    return { result, abandon: () => undefined };
   }
 
-  hasBinding(): boolean {
-    return this.bindingUntil > Date.now();
+  link(): null {
+    return null;
   }
 
   dispose(): void {
@@ -59,9 +57,8 @@ export class SyntheticChannel implements ServerChannel {
     this.timers.clear();
   }
 
-  private exchange<T extends { code: number; reason: string }>(method: string, expires: number | null, answer: () => T): Promise<T> {
+  private exchange<T extends { kind: string }>(method: string, cseq: number, expires: number | null, answer: () => T): Promise<T> {
     const server = this.line.servers[this.serverIndex]!;
-    const cseq = this.cseq++;
     const request = [
       `${method} sip:${this.line.domain} SIP/2.0`,
       `Via: SIP/2.0/${server.transport.toUpperCase()} 192.0.2.10:5060;branch=z9hG4bK${this.callId}${cseq};rport`,
@@ -69,15 +66,15 @@ export class SyntheticChannel implements ServerChannel {
       `To: <sip:${this.line.username}@${this.line.domain}>`,
       `Call-ID: ${this.callId}@${serverLabel(server)}`,
       `CSeq: ${cseq} ${method}`,
-      ...(expires === null ? [] : [`Contact: <sip:${this.line.username}@192.0.2.10:5060>`, `Expires: ${expires}`]),
+      ...(expires === null ? [] : [`Contact: <${this.contact}>`, `Expires: ${expires}`]),
       'Content-Length: 0',
     ].join('\r\n');
     this.onTrace({ direction: 'sent', text: `${request}\r\n\r\n`, retransmission: false, time: Date.now() });
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        const outcome = answer();
-        const response = [`SIP/2.0 ${outcome.code} ${outcome.reason}`, ...request.split('\r\n').slice(1, 6), 'Content-Length: 0'].join('\r\n');
+        const outcome = answer() as T & { code?: number; reason?: string };
+        const response = [`SIP/2.0 ${outcome.code ?? 0} ${outcome.reason ?? ''}`, ...request.split('\r\n').slice(1, 6), 'Content-Length: 0'].join('\r\n');
         this.onTrace({ direction: 'received', text: `${response}\r\n\r\n`, retransmission: false, time: Date.now() });
         resolve(outcome);
       }, 3 + Math.floor(Math.random() * 37));

@@ -9,6 +9,7 @@ import { systemClock, systemRandom } from './clock';
 import { JsSipChannel } from './jssip-channel';
 import { LineController } from './line-controller';
 import type { ServerChannel } from './server-channel';
+import type { ServerLink } from './server-link';
 import { BoundedLog, maskCredentials } from './sip-trace';
 import type { TraceRecord } from './transport/sip-socket';
 
@@ -85,6 +86,7 @@ export class SipEngine {
       });
     const controller = new LineController(config, {
       clock: this.clock,
+      random: this.random,
       createChannel: (index) =>
         this.options.createChannel?.(config, index, traceOf(index)) ??
         new JsSipChannel({
@@ -96,11 +98,11 @@ export class SipEngine {
           onTrace: traceOf(index),
         }),
     });
-    controller.onChange = (snapshot) => this.lineListeners.forEach((l) => l(snapshot));
-    controller.onHistory = (entry) => {
+    controller.on('change', (snapshot) => this.lineListeners.forEach((l) => l(snapshot)));
+    controller.on('history', (entry) => {
       history.push(entry);
       this.historyListeners.forEach((l) => l(entry));
-    };
+    });
     this.lines.set(config.id, { config, controller, history, trace });
     controller.start();
     return controller.snapshot();
@@ -134,6 +136,36 @@ export class SipEngine {
   /** Network change or resume from sleep: every line re-registers promptly. */
   reRegisterAll(reason: string): void {
     for (const entry of this.lines.values()) entry.controller.reRegisterNow(reason);
+  }
+
+  /**
+   * The JsSIP UA (ServerLink) of server `serverIndex` (0 = primary) of line `id`, for calls through
+   * that server; null when the engine runs on scripted channels. Throws for an unknown line or
+   * server index.
+   */
+  link(id: string, serverIndex: number): ServerLink | null {
+    return this.require(id).controller.link(serverIndex);
+  }
+
+  /** Index of the server line `id` is registered on, or null when it is not registered. */
+  activeServer(id: string): number | null {
+    return this.require(id).controller.activeServer();
+  }
+
+  /**
+   * Resolves with the active server's index once line `id` is registered; a line waiting to retry
+   * tries now. Rejects with an Error (state and reason) on failure, stop, or after `timeoutMs`.
+   */
+  whenRegistered(id: string, timeoutMs: number): Promise<number> {
+    return this.require(id).controller.whenRegistered(timeoutMs);
+  }
+
+  /**
+   * Server `serverIndex` of line `id` is unavailable (INVITE failover): the line fails over to the
+   * next server at once, or waits to retry after the last — as if its REGISTER had failed so.
+   */
+  reportServerUnavailable(id: string, serverIndex: number, cause: string | { code: number; reason: string }): void {
+    this.require(id).controller.reportServerUnavailable(serverIndex, cause);
   }
 
   snapshots(): LineSnapshot[] {

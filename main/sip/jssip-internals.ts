@@ -38,17 +38,52 @@ export interface SenderHandlers {
 interface SenderInstance {
   send(): void;
   clientTransaction?: { id: string };
+  /**
+   * Set by `abandon()`. The name is part of the contract: a digest hook on
+   * `RequestSender.prototype._receiveResponse` checks `this.abandoned === true` first.
+   */
+  abandoned?: boolean;
+  _receiveResponse(response: IncomingResponse): void;
+  _eventHandlers: SenderHandlers;
+}
+
+const RequestSenderPrototype = (RequestSender as unknown as { prototype: SenderInstance }).prototype;
+
+/** A client transaction started by `sendRequest`. */
+export interface SentRequest {
+  /** Via branch of the transaction now in flight (a digest retry is a new one), or null. */
+  branch(): string | null;
+  /**
+   * Cancels it for good (RFC 3261 §10.2: its CSeq is behind us): `sender.abandoned = true`, and a
+   * late 401/407 is passed to `onReceiveResponse` as is instead of being answered with a new
+   * request. Retransmissions are the socket's: stop them with `socket.stopRetransmitting(branch())`.
+   */
+  abandon(): void;
 }
 
 export function buildRequest(method: string, ruri: URI | string, ua: UA, params: RequestParams, extraHeaders: string[]): OutgoingRequest {
   return new SIPMessage.OutgoingRequest(method, ruri, ua, params, extraHeaders);
 }
 
-/** Starts the client transaction; `branch()` names the transaction now in flight (its Via branch). */
-export function sendRequest(ua: UA, request: OutgoingRequest, handlers: SenderHandlers): { branch(): string | null } {
+/** Starts the client transaction; see `SentRequest`. */
+export function sendRequest(ua: UA, request: OutgoingRequest, handlers: SenderHandlers): SentRequest {
   const sender = new RequestSender(ua, request, handlers);
+  // Per instance, and looked up at call time: a hook installed on the prototype later still runs
+  // for live senders, while an abandoned one never answers a challenge whoever hooked what.
+  sender._receiveResponse = function receiveResponse(this: SenderInstance, response: IncomingResponse): void {
+    if (this.abandoned === true) {
+      this._eventHandlers.onReceiveResponse(response);
+      return;
+    }
+    RequestSenderPrototype._receiveResponse.call(this, response);
+  };
   sender.send();
-  return { branch: () => sender.clientTransaction?.id ?? null };
+  return {
+    branch: () => sender.clientTransaction?.id ?? null,
+    abandon: () => {
+      sender.abandoned = true;
+    },
+  };
 }
 
 /** The CSeq number of a response (JsSIP parses it; the type declarations omit it). */

@@ -26,17 +26,41 @@ export function silenceBudgetMs(signalRetryCount: number, isLastServer: boolean,
 }
 
 /**
- * What to ask for in the next REGISTER (SPEC "expiry mode").
- * - fixed: always the configured lifetime;
- * - auto: the configured lifetime until the server has granted one, then what it granted.
- * Either way never below a Min-Expires the server has taught us (RFC 3261 §10.2.8).
+ * What to ask for in every REGISTER (SPEC "Requested lifetime"), in seconds: the configured
+ * lifetime, raised to a Min-Expires the server has taught us (RFC 3261 §10.2.8) and kept there.
+ * The granted value never feeds back into the request — it only schedules the refresh — so a
+ * registrar that grants a little less each time cannot walk the request down to its floor.
  */
-export function requestedExpires(mode: 'auto' | 'fixed', configured: number, granted: number | null, minExpires: number | null): number {
-  const wanted = mode === 'auto' && granted !== null && granted > 0 ? granted : configured;
-  return minExpires !== null ? Math.max(wanted, minExpires) : wanted;
+export function requestedExpires(configured: number, minExpires: number | null): number {
+  return minExpires !== null ? Math.max(configured, minExpires) : configured;
 }
 
 /** Fixed retry delay, no backoff (SPEC "retry delay"). */
 export function retryDelayMs(retryDelaySeconds: number): number {
   return retryDelaySeconds * 1000;
+}
+
+/**
+ * When the line may try again after every server failed, as an epoch-ms time: the retry delay,
+ * but never before the first server may be asked again (RFC 3261 §21.5.4 / §20.33: a 503's
+ * Retry-After says when). `notBefore` holds each server's Retry-After deadline or null.
+ */
+export function nextRetryAt(now: number, retryDelaySeconds: number, notBefore: readonly (number | null)[]): number {
+  const earliestServer = Math.min(...notBefore.map((t) => t ?? now));
+  return Math.max(now + retryDelayMs(retryDelaySeconds), earliestServer);
+}
+
+/** When the next failback probe may go: the interval, but never before the primary's Retry-After. */
+export function nextFailbackAt(now: number, intervalSeconds: number, primaryNotBefore: number | null): number {
+  return Math.max(now + intervalSeconds * 1000, primaryNotBefore ?? now);
+}
+
+/**
+ * RFC 3261 §20.33: `Retry-After: 60`, optionally followed by a comment and `;duration=`. Seconds,
+ * or null when absent or not a number.
+ */
+export function parseRetryAfter(value: string | null | undefined): number | null {
+  if (value == null) return null;
+  const match = /^\s*(\d+)/.exec(value);
+  return match ? Number(match[1]) : null;
 }

@@ -1,41 +1,98 @@
 /**
- * The registration path to ONE server of ONE line, as the line's failover policy sees it.
- * Mechanism (sockets, JsSIP, digest, 423) lives behind this interface; policy (which server is
- * active, when to retry, when to probe the primary) lives in `line-controller.ts`. Each server has
- * its own channel — its own Call-ID, Contact and instance — so a failback probe to the primary is
- * an independent REGISTER dialog while the backup keeps the line registered.
+ * The mechanism to ONE server of ONE line, as narrow as the registration machine needs it: connect
+ * (learning our Contact), run one REGISTER client transaction, run one OPTIONS. Dialog state
+ * (Call-ID, CSeq, bindings, timers) lives in `registration-machine.ts`; failover policy in
+ * `line-controller.ts`. Each server has its own channel — its own socket, Contact user and
+ * `+sip.instance` — so a failback probe to the primary is an independent REGISTER dialog while the
+ * backup keeps the line registered.
  */
+import type { ServerLink } from './server-link';
 
-/** The result of one REGISTER (after digest challenges and 423 retries have been handled). */
-export type RegisterOutcome =
-  | { kind: 'registered'; granted: number; code: number; reason: string }
-  /** 500/503, no answer within the silence budget, connect refused/timed out, ICMP unreachable. */
-  | { kind: 'unavailable'; code: number; reason: string }
-  /** 403, or a second 401/407 for the same credentials: never a failover trigger. */
-  | { kind: 'auth-failed'; code: number; reason: string }
-  /** Any other final failure (404, 4xx, 6xx): the server answered, but will not register us. */
-  | { kind: 'rejected'; code: number; reason: string };
+/** One Contact of a REGISTER and the lifetime asked for it, in seconds (0 = remove the binding). */
+export interface ContactExpiry {
+  /** The Contact URI without angle brackets, as `ConnectResult.contact` names it. */
+  uri: string;
+  expires: number;
+}
 
-export type UnregisterOutcome = { kind: 'removed' | 'failed'; code: number; reason: string };
+/** What the machine asks the channel to send. The first contact is our current one. */
+export interface RegisterRequest {
+  callId: string;
+  /** RFC 3261 §10.2.4: strictly increasing within the Call-ID. */
+  cseq: number;
+  /** Expires header value in seconds. */
+  expires: number;
+  contacts: ContactExpiry[];
+}
 
-export type LivenessOutcome =
-  | { kind: 'alive'; rttMs: number; code: number; reason: string }
-  | { kind: 'unavailable'; code: number; reason: string };
+/** A Contact the registrar lists in a 2xx (RFC 3261 §10.3 step 8: every binding of the AOR). */
+export interface ListedContact {
+  uri: string;
+  /** Its `expires` parameter in seconds, or null when absent. */
+  expires: number | null;
+  /** Created by this channel (our Contact user or our `+sip.instance`), so ours to remove. */
+  ours: boolean;
+}
+
+/** The result of one REGISTER transaction, digest retry included. */
+export type RegisterResult =
+  | {
+      kind: 'response';
+      code: number;
+      reason: string;
+      /** CSeq of the final response (one more than asked after a digest retry). */
+      cseq: number;
+      /** RFC 3261 §20.33 Retry-After, seconds; null when absent. */
+      retryAfterS: number | null;
+      /** RFC 3261 §20.23 Min-Expires of a 423, seconds; null when absent. */
+      minExpires: number | null;
+      /** Expires header of the response, seconds; null when absent. */
+      expiresHeader: number | null;
+      contacts: ListedContact[];
+    }
+  | { kind: 'timeout' | 'transport-error'; reason: string };
+
+/** The result of one OPTIONS transaction. */
+export type OptionsResult =
+  | { kind: 'response'; code: number; reason: string; rttMs: number; retryAfterS: number | null }
+  | { kind: 'timeout' | 'transport-error'; reason: string };
+
+export type ConnectResult = { ok: true; contact: string } | { ok: false; reason: string };
+
+/** A client transaction in flight. */
+export interface Transaction<T> {
+  /** Settles once: the final response, a timeout, a transport error, or `abandoned`. */
+  readonly result: Promise<T>;
+  /**
+   * Cancels it: retransmissions stop, late responses are ignored, and a late 401/407 is never
+   * answered (that would reuse a CSeq the dialog has moved past). `result` resolves as timed out.
+   */
+  abandon(): void;
+}
 
 export interface ServerChannel {
-  /** REGISTER asking for `expires` seconds; silence longer than `silenceBudgetMs` is unavailability. */
-  register(expires: number, silenceBudgetMs: number): Promise<RegisterOutcome>;
-  /** REGISTER Expires:0 on the same Call-ID (RFC 3261 §10.2.2), answering challenges. */
-  unregister(silenceBudgetMs: number): Promise<UnregisterOutcome>;
-  /** OPTIONS to the server itself (RFC 3261 §11). */
-  checkLiveness(silenceBudgetMs: number): Promise<LivenessOutcome>;
-  /** Whether the server still holds a binding we created (granted and not yet expired or removed). */
-  hasBinding(): boolean;
+  /** Connects if needed; resolves with our Contact URI on the real local address. */
+  connect(budgetMs: number): Promise<ConnectResult>;
+  /**
+   * Sends one REGISTER. Silence longer than `budgetMs` resolves as a timeout (and abandons the
+   * transaction). A 401/407 is answered once with credentials (a new transaction, CSeq + 1,
+   * reported through `onAuthenticated` before it is sent).
+   */
+  sendRegister(request: RegisterRequest, budgetMs: number, onAuthenticated: (cseq: number) => void): Transaction<RegisterResult>;
+  /** OPTIONS to the server itself (RFC 3261 §11), with its own Call-ID. */
+  sendOptions(budgetMs: number): Transaction<OptionsResult>;
+  /** The JsSIP UA behind this channel, for calls through the same server; null for scripted channels. */
+  link(): ServerLink | null;
   /** Called when a reliable connection (TCP/TLS/WS) to this server drops unexpectedly. */
   onConnectionLost: (() => void) | null;
   /** Closes sockets and timers; sends nothing. */
   dispose(): void;
 }
+
+/** The result of checking a server with OPTIONS, as the policy sees it. */
+export type LivenessOutcome =
+  | { kind: 'alive'; rttMs: number; code: number; reason: string }
+  | { kind: 'unavailable'; code: number; reason: string };
 
 /** 0 stands for "no SIP response": a local timeout or a transport failure. */
 export const NO_RESPONSE = 0;

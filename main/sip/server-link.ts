@@ -7,8 +7,8 @@
 import type { Socket } from 'jssip';
 import { UA, URI } from 'jssip';
 import type { LineConfig, ServerConfig } from '../../common/line-config';
-import type { Clock, Random } from './clock';
-import type { IncomingResponse, OutgoingRequest } from './jssip-internals';
+import type { Clock, Random, TimerHandle } from './clock';
+import type { IncomingResponse, OutgoingRequest, SentRequest } from './jssip-internals';
 import { internalsOf, sendRequest } from './jssip-internals';
 import type { SipSocket, TraceRecord } from './transport/sip-socket';
 import { createSipSocket } from './transport/sip-socket';
@@ -106,54 +106,70 @@ export class ServerLink {
    * Runs one client transaction built by `build` (called once connected). Resolves with the final
    * response, or a timeout when the server stays silent for `budgetMs` — counted from the start,
    * connection setup included, and afresh for the authenticated retry, which is a new transaction.
-   * A provisional response proves the server alive: JsSIP's own Timer F bounds the rest.
    */
   async transact(build: () => OutgoingRequest, budgetMs: number, onAuthenticated?: (request: OutgoingRequest) => void): Promise<TransactionResult> {
     const { clock } = this.options;
     const started = clock.now();
     const connected = await this.connect(budgetMs);
     if (!connected.ok) return { kind: 'transport-error', reason: connected.reason };
-    const remaining = Math.max(1, budgetMs - (clock.now() - started));
-    return new Promise((resolve) => {
-      let settled = false;
-      let inFlight: { branch(): string | null } | null = null;
-      const finish = (result: TransactionResult): void => {
+    return this.send(build, Math.max(1, budgetMs - (clock.now() - started)), onAuthenticated).result;
+  }
+
+  /**
+   * Sends one request on the connected UA and runs its client transaction. No final response
+   * within `budgetMs` of silence is a timeout; the transaction is then abandoned (no more
+   * retransmissions, a late challenge never answered). A provisional response proves the server
+   * alive: JsSIP's own Timer F bounds the rest. The authenticated retry gets a fresh budget.
+   */
+  send(build: () => OutgoingRequest, budgetMs: number, onAuthenticated?: (request: OutgoingRequest) => void): { result: Promise<TransactionResult>; abandon(): void } {
+    const { clock } = this.options;
+    let settled = false;
+    let inFlight: SentRequest | null = null;
+    let budget: TimerHandle | null = null;
+    let resolveResult: (result: TransactionResult) => void = () => undefined;
+    const result = new Promise<TransactionResult>((resolve) => (resolveResult = resolve));
+    const finish = (value: TransactionResult): void => {
+      if (settled) return;
+      settled = true;
+      clock.clearTimer(budget);
+      resolveResult(value);
+    };
+    const cancel = (reason: string): void => {
+      if (settled) return;
+      inFlight?.abandon();
+      const branch = inFlight?.branch();
+      if (branch) this.socket.stopRetransmitting(branch);
+      finish({ kind: 'timeout', reason });
+    };
+    const onSilence = (): void => cancel(`no response within ${formatMs(budgetMs)}`);
+    budget = clock.setTimer(onSilence, budgetMs);
+    let request: OutgoingRequest;
+    try {
+      request = build();
+    } catch (error) {
+      finish({ kind: 'transport-error', reason: `cannot build request: ${(error as Error).message}` });
+      return { result, abandon: () => undefined };
+    }
+    const sentAt = clock.now();
+    inFlight = sendRequest(this.ua, request, {
+      onRequestTimeout: () => finish({ kind: 'timeout', reason: 'transaction timed out (408)' }),
+      onTransportError: () => finish({ kind: 'transport-error', reason: this.socket.lastFailure?.message ?? 'transport error' }),
+      onReceiveResponse: (response) => {
         if (settled) return;
-        settled = true;
-        clock.clearTimer(budget);
-        resolve(result);
-      };
-      const onSilence = (): void => {
-        const branch = inFlight?.branch();
-        if (branch) this.socket.stopRetransmitting(branch);
-        finish({ kind: 'timeout', reason: `no response within ${formatMs(budgetMs)}` });
-      };
-      let budget = clock.setTimer(onSilence, remaining);
-      let request: OutgoingRequest;
-      try {
-        request = build();
-      } catch (error) {
-        finish({ kind: 'transport-error', reason: `cannot build request: ${(error as Error).message}` });
-        return;
-      }
-      const sentAt = clock.now();
-      inFlight = sendRequest(this.ua, request, {
-        onRequestTimeout: () => finish({ kind: 'timeout', reason: 'transaction timed out (408)' }),
-        onTransportError: () => finish({ kind: 'transport-error', reason: this.socket.lastFailure?.message ?? 'transport error' }),
-        onReceiveResponse: (response) => {
-          if (response.status_code < 200) {
-            clock.clearTimer(budget);
-            return;
-          }
-          finish({ kind: 'response', response, sentAt });
-        },
-        onAuthenticated: (authenticated) => {
-          onAuthenticated?.(authenticated);
+        if (response.status_code < 200) {
           clock.clearTimer(budget);
-          budget = clock.setTimer(onSilence, budgetMs);
-        },
-      });
+          return;
+        }
+        finish({ kind: 'response', response, sentAt });
+      },
+      onAuthenticated: (authenticated) => {
+        if (settled) return;
+        onAuthenticated?.(authenticated);
+        clock.clearTimer(budget);
+        budget = clock.setTimer(onSilence, budgetMs);
+      },
     });
+    return { result, abandon: () => cancel('abandoned') };
   }
 
   /** Stops the UA and closes the socket. Sends nothing (unregistering is the channel's job). */
@@ -163,7 +179,8 @@ export class ServerLink {
     this.socket.disconnect();
   }
 
-  private connect(budgetMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+  /** Connects (or reuses the connection); the Contact is on the real local address once this resolves ok. */
+  connect(budgetMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
     if (this.closed) return Promise.resolve({ ok: false, reason: 'line closed' });
     if (this.ua.isConnected()) return Promise.resolve({ ok: true });
     const { clock } = this.options;
