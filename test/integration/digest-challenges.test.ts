@@ -4,6 +4,11 @@
  * engine does), against the scripted registrar over real loopback UDP/TCP. The registrar checks
  * every answer with its own implementation of the formula, so a wrong answer fails the test.
  */
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Socket } from 'jssip';
 import { UA, URI } from 'jssip';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -41,9 +46,9 @@ interface Outcome {
   authenticated: number;
 }
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 async function registrarWith(options: Partial<ScriptedRegistrarOptions> & { auth?: AuthPolicy[] }): Promise<ScriptedRegistrar> {
@@ -323,6 +328,29 @@ describe('digest challenges at the JsSIP UA level (scripted registrar, real UDP)
   });
 });
 
+describe('digest against Kamailio 5.6 auth configured for SHA-256', () => {
+  it('REGISTER → 401 SHA-256 → answered with SHA-256 → 200; refresh in one round trip; wrong password → 401 passed on', async () => {
+    const kamailio = await startSha256Kamailio();
+    cleanups.push(() => kamailio.stop());
+    const registrar = { port: kamailio.port, transport: 'udp' as const } as ScriptedRegistrar;
+    const client = await clientOf(registrar);
+    const first = await transact(client, register(client));
+    expect([first.final.status_code, first.authenticated]).toEqual([200, 1]);
+    const refresh = await transact(client, register(client));
+    expect([refresh.final.status_code, refresh.authenticated]).toEqual([200, 0]);
+    const sentRegisters = client.trace.filter((t) => t.direction === 'sent' && !t.retransmission && t.text.startsWith('REGISTER '));
+    const algorithms = sentRegisters.map((t) => /^Authorization:.*\balgorithm=([\w-]+)/im.exec(t.text)?.[1] ?? null);
+    expect(algorithms).toEqual([null, 'SHA-256', 'SHA-256']);
+    const challenge = client.trace.find((t) => t.direction === 'received' && t.text.startsWith('SIP/2.0 401'));
+    expect(challenge?.text).toMatch(/^WWW-Authenticate:.*algorithm=SHA-256/im);
+
+    const wrong = await clientOf(registrar, { password: 'not-the-password' });
+    const refused = await transact(wrong, register(wrong));
+    expect([refused.final.status_code, refused.authenticated]).toEqual([401, 1]);
+    expect(digestRefusalOf(refused.final)?.cause).toBe('rejected');
+  });
+});
+
 describe('digest challenges over TCP, and the scripted registrar itself', () => {
   it('TCP: two WWW-Authenticate headers → SHA-256 answer → 200', async () => {
     const registrar = await registrarWith({ transport: 'tcp', auth: [{ kind: 'www', realm: DOMAIN, offers: [{ algorithm: 'MD5', qop: 'auth' }, { algorithm: 'SHA-256', qop: 'auth' }] }] });
@@ -345,6 +373,112 @@ describe('digest challenges over TCP, and the scripted registrar itself', () => 
     expect([failed.status_code, failed.getHeader('Retry-After')]).toEqual([503, '60']);
   });
 });
+
+/**
+ * A minimal Kamailio 5.6 registrar whose auth module challenges with SHA-256 (FIELD-NOTES:
+ * `modparam("auth", "algorithm", "SHA-256")`), qop=auth, stale=true on an expired nonce. Its own
+ * process group on 127.0.0.1 and a free UDP port; `stop()` kills that group only.
+ */
+async function startSha256Kamailio(): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = await freeUdpPort();
+  const dir = await mkdtemp(join(tmpdir(), 'trunkline-digest-kamailio-'));
+  const config = [
+    '#!KAMAILIO',
+    'debug=2',
+    'log_stderror=yes',
+    'fork=yes',
+    'children=1',
+    'auto_aliases=no',
+    'dns=no',
+    'rev_dns=no',
+    `listen=udp:127.0.0.1:${port}`,
+    ...['tm', 'sl', 'pv', 'xlog', 'textops', 'htable', 'auth', 'usrloc', 'registrar'].map((m) => `loadmodule "${m}.so"`),
+    'modparam("htable", "htable", "users=>size=4;")',
+    'modparam("usrloc", "db_mode", 0)',
+    'modparam("registrar", "min_expires", 10)',
+    'modparam("auth", "algorithm", "SHA-256")',
+    'event_route[htable:mod-init] {',
+    `\t$sht(users=>alice) = "${PASSWORD}";`,
+    '}',
+    'request_route {',
+    '\tif (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }',
+    '\tif (!is_method("REGISTER")) { sl_send_reply("405", "Method Not Allowed"); exit; }',
+    `\tif (!is_present_hf("Authorization") || $sht(users=>$au) == $null) { www_challenge("${DOMAIN}", "1"); exit; }`,
+    `\tif (!pv_www_authenticate("${DOMAIN}", "$sht(users=>$au)", "0")) {`,
+    `\t\tif ($rc == -4) { www_challenge("${DOMAIN}", "17"); } else { www_challenge("${DOMAIN}", "1"); }`,
+    '\t\texit;',
+    '\t}',
+    '\tif (!save("location")) sl_reply_error();',
+    '\texit;',
+    '}',
+    '',
+  ].join('\n');
+  await writeFile(join(dir, 'kamailio.cfg'), config);
+  const args = ['-f', join(dir, 'kamailio.cfg'), '-DD', '-E', '-M', '16', '-m', '64', '-Y', dir, '-P', join(dir, 'kamailio.pid')];
+  // detached = its own process group (Kamailio forks), so stop() reaches every fork and nothing else.
+  const child = spawn('/usr/sbin/kamailio', args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.pid && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await until(() => child.exitCode === null, 100);
+    await waitForOptions(port, () => child.exitCode !== null);
+  } catch (error) {
+    await stop();
+    throw new Error(`kamailio did not start: ${(error as Error).message}\n${log}`);
+  }
+  return { port, stop };
+}
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/** Polls with OPTIONS until the server answers (bounded to 10 s). */
+async function waitForOptions(port: number, gone: () => boolean): Promise<void> {
+  const socket = createSocket('udp4');
+  let answered = false;
+  socket.on('message', () => (answered = true));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const local = socket.address().port;
+  try {
+    for (let i = 0; i < 100 && !answered; i++) {
+      if (gone()) throw new Error('kamailio exited');
+      const probe = [
+        `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-probe-${i}`,
+        'Max-Forwards: 70',
+        `From: <sip:probe@127.0.0.1>;tag=p${i}`,
+        `To: <sip:127.0.0.1:${port}>`,
+        `Call-ID: probe-${i}@127.0.0.1`,
+        `CSeq: ${i + 1} OPTIONS`,
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      socket.send(probe, port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!answered) throw new Error('no answer to OPTIONS within 10 s');
+  } finally {
+    socket.close();
+  }
+}
 
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
