@@ -1,0 +1,205 @@
+/**
+ * The parent's handle on a media host child process: typed async methods per command, events by
+ * `on(event, listener) → unsubscribe`, bounded request timeouts. A media fault never reaches the
+ * caller as an exception outside a returned promise: if the child dies, every pending request
+ * rejects with a clear error and an `exit` event fires.
+ *
+ * Under tsx/vitest (this file is .ts) the child runs `media-host-main.ts` with tsx's loader;
+ * compiled under out/ it runs `media-host-main.js` with plain Node. (Electron's shell may run the
+ * same entry with `utilityProcess.fork` and speak the same protocol; this client is the Node side.)
+ */
+import type { ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
+import { extname, join } from 'node:path';
+import type {
+  AudioSourceSpec, ConfigureParams, DtmfResult, MediaCommand, MediaCommands, MediaEvents, MediaHostMessage, MediaStats,
+  OpenParams, OpenResult,
+} from './media-protocol';
+
+/** Events of the client: the host's pushed events plus `exit` when the child is gone. */
+export interface MediaClientEvents extends MediaEvents {
+  exit: { code: number | null; signal: NodeJS.Signals | null; reason: string };
+}
+
+export interface MediaHostClientOptions {
+  /** Per-request timeout, ms (default 5000). `dtmf` adds the time the digits take. */
+  requestTimeoutMs?: number;
+  /** How long to wait for the child's `ready`, ms (default 10 000). */
+  startTimeoutMs?: number;
+}
+
+type Listener<E extends keyof MediaClientEvents> = (payload: MediaClientEvents[E]) => void;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+  command: MediaCommand;
+}
+
+export class MediaHostClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Map<keyof MediaClientEvents, Set<(payload: never) => void>>();
+  private exited: MediaClientEvents['exit'] | null = null;
+
+  private constructor(private readonly child: ChildProcess, private readonly requestTimeoutMs: number) {
+    child.on('message', (message) => this.onMessage(message as MediaHostMessage));
+    child.on('exit', (code, signal) => this.onExit(code, signal));
+    // An IPC/spawn error is reported as the exit it leads to; it must never throw in the parent.
+    child.on('error', (error) => this.emit('error', { session: null, message: `media host process: ${error.message}` }));
+  }
+
+  /** Forks a media host and waits until it is ready. @throws Error when it does not start in time. */
+  static async start(options: MediaHostClientOptions = {}): Promise<MediaHostClient> {
+    const fromSource = extname(__filename) === '.ts';
+    const entry = join(__dirname, `media-host-main${fromSource ? '.ts' : '.js'}`);
+    const child = fork(entry, [], {
+      execArgv: fromSource ? ['--import', 'tsx'] : [],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    const client = new MediaHostClient(child, options.requestTimeoutMs ?? 5000);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`media host did not start within ${options.startTimeoutMs ?? 10_000} ms`));
+      }, options.startTimeoutMs ?? 10_000);
+      const onReady = (message: unknown): void => {
+        if ((message as MediaHostMessage).kind !== 'ready') return;
+        clearTimeout(timer);
+        child.off('message', onReady);
+        resolve();
+      };
+      child.on('message', onReady);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`media host exited while starting (code ${code}, signal ${signal})`));
+      });
+    });
+    return client;
+  }
+
+  /** The child's process id (for monitoring and tests). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.exited === null;
+  }
+
+  /** Binds a session's RTP/RTCP ports. */
+  open(params: OpenParams): Promise<OpenResult> {
+    return this.request('open', params);
+  }
+
+  /** Applies negotiated media (repeat on every offer/answer). */
+  configure(params: ConfigureParams): Promise<void> {
+    return this.request('configure', params).then(() => undefined);
+  }
+
+  /** Chooses what the session sends (default silence). */
+  setSource(session: string, source: AudioSourceSpec): Promise<void> {
+    return this.request('source', { session, source }).then(() => undefined);
+  }
+
+  /** Records what is received to `path` (8 kHz mono 16-bit WAV); null stops and finalises. */
+  record(session: string, path: string | null): Promise<void> {
+    return this.request('record', { session, path }).then(() => undefined);
+  }
+
+  /** Sends RFC 4733 digits; resolves after the last one was sent. */
+  sendDtmf(session: string, digits: string, options: { durationMs?: number; gapMs?: number } = {}): Promise<DtmfResult> {
+    const durationMs = options.durationMs ?? 100;
+    const gapMs = options.gapMs ?? 70;
+    const takesMs = digits.length * (durationMs + gapMs + 80) + (digits.split(',').length - 1) * 2000;
+    return this.request('dtmf', { session, digits, durationMs, gapMs }, this.requestTimeoutMs + takesMs);
+  }
+
+  /** Mute stops our RTP packets (RTCP continues). */
+  mute(session: string, muted: boolean): Promise<void> {
+    return this.request('mute', { session, muted }).then(() => undefined);
+  }
+
+  stats(session: string): Promise<MediaStats> {
+    return this.request('stats', { session });
+  }
+
+  /** Ends the session: RTCP BYE, recording finalised, ports freed; returns the final statistics. */
+  close(session: string): Promise<MediaStats> {
+    return this.request('close', { session });
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof MediaClientEvents>(event: E, listener: Listener<E>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as (payload: never) => void);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  /** Kills the child (SIGTERM, then SIGKILL after `graceMs`); resolves when it has exited. */
+  async stop(graceMs = 2000): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private request<C extends MediaCommand>(command: C, params: MediaCommands[C]['params'], timeoutMs = this.requestTimeoutMs): Promise<MediaCommands[C]['result']> {
+    if (this.exited) return Promise.reject(new Error(`media host is not running (${this.exited.reason})`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`media host: ${command} got no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer, command });
+      try {
+        this.child.send({ kind: 'request', id, command, params }, (error) => {
+          if (error) this.settle(id, new Error(`media host: ${command} could not be sent: ${error.message}`));
+        });
+      } catch (error) {
+        this.settle(id, new Error(`media host: ${command} could not be sent: ${(error as Error).message}`));
+      }
+    });
+  }
+
+  private settle(id: number, error: Error | null, value?: unknown): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (error) pending.reject(error);
+    else pending.resolve(value);
+  }
+
+  private onMessage(message: MediaHostMessage): void {
+    if (message.kind === 'response') {
+      if (message.ok) this.settle(message.id, null, message.value);
+      else this.settle(message.id, new Error(message.error));
+    } else if (message.kind === 'event') {
+      this.emit(message.event, message.payload as never);
+    }
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    const reason = signal ? `media host killed by ${signal}` : `media host exited with code ${code}`;
+    this.exited = { code, signal, reason };
+    for (const [id, pending] of this.pending) this.settle(id, new Error(`${reason} before answering ${pending.command}`));
+    this.emit('exit', this.exited);
+  }
+
+  private emit<E extends keyof MediaClientEvents>(event: E, payload: MediaClientEvents[E]): void {
+    for (const listener of this.listeners.get(event) ?? []) {
+      try {
+        (listener as Listener<E>)(payload);
+      } catch {
+        // A listener's bug must not break delivery to the others nor the client itself.
+      }
+    }
+  }
+}

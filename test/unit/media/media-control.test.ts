@@ -1,0 +1,162 @@
+/**
+ * Call control on real sockets: RFC 4733 digits, mute, directions, latching, inactivity.
+ * A raw UDP socket stands in for a far end where the assertion is about what is on the wire.
+ */
+import type { Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import type { MediaHostClient } from '../../../main/media/media-host-client';
+import type { MediaEvents } from '../../../main/media/media-protocol';
+import { LOOPBACK, connect, openPair, sleep, startHost, towards, waitFor } from './media-test-kit';
+
+// Real processes and sockets on a shared 2-core machine: generous bounds, never timing assertions.
+vi.setConfig({ testTimeout: 20_000, hookTimeout: 20_000 });
+
+let host: MediaHostClient;
+
+beforeAll(async () => {
+  host = await startHost();
+});
+
+afterAll(async () => {
+  await host.stop();
+});
+
+async function closePair(pair: { a: { session: string }; b: { session: string } }): Promise<void> {
+  await host.close(pair.a.session);
+  await host.close(pair.b.session);
+}
+
+/** A UDP socket on loopback that counts RTP packets (and keeps their payload types). */
+async function listener(): Promise<{ socket: Socket; port: number; packets: { pt: number; at: number; from: number }[] }> {
+  const socket = createSocket('udp4');
+  const packets: { pt: number; at: number; from: number }[] = [];
+  socket.on('message', (msg, rinfo) => {
+    if (msg[1]! >= 192 && msg[1]! <= 223) return; // RTCP
+    packets.push({ pt: msg[1]! & 0x7f, at: Date.now(), from: rinfo.port });
+  });
+  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
+  return { socket, port: socket.address().port, packets };
+}
+
+it('RFC 4733 digits "159#" arrive as dtmf events exactly once each, in order', async () => {
+  const pair = await openPair(host);
+  const digits: MediaEvents['dtmf'][] = [];
+  const off = host.on('dtmf', (e) => {
+    if (e.session === pair.b.session) digits.push(e);
+  });
+  await connect(host, pair);
+  await sleep(100);
+  const result = await host.sendDtmf(pair.a.session, '159#', { durationMs: 100, gapMs: 70 });
+  expect(result.digits).toBe('159#');
+  await sleep(300);
+  off();
+  expect(digits.map((d) => d.digit)).toEqual(['1', '5', '9', '#']);
+  // 100 ms rounded up to whole 20 ms packets.
+  for (const d of digits) expect(d.durationMs).toBe(100);
+  await closePair(pair);
+});
+
+it('DTMF is refused when the far end did not negotiate telephone-event', async () => {
+  const pair = await openPair(host);
+  await connect(host, pair, { telephoneEventPayloadType: null });
+  await expect(host.sendDtmf(pair.a.session, '1')).rejects.toThrow(/telephone-event/);
+  await expect(host.sendDtmf(pair.a.session, '1x')).rejects.toThrow(/digits/);
+  await closePair(pair);
+});
+
+it('mute stops RTP packets and unmute resumes them', async () => {
+  const pair = await openPair(host);
+  const far = await listener();
+  try {
+    await host.configure(towards(pair.a.session, far.port));
+    await host.setSource(pair.a.session, { kind: 'tone', frequencyHz: 440, dBFS: -20 });
+    await waitFor('packets before mute', () => far.packets.length > 5);
+    await host.mute(pair.a.session, true);
+    await sleep(60); // packets already in flight
+    const atMute = far.packets.length;
+    await sleep(400);
+    expect(far.packets.length).toBe(atMute);
+    expect((await host.stats(pair.a.session)).muted).toBe(true);
+    await host.mute(pair.a.session, false);
+    await waitFor('packets after unmute', () => far.packets.length > atMute + 5);
+  } finally {
+    far.socket.close();
+    await closePair(pair);
+  }
+});
+
+it('recvonly and inactive send no RTP; sendonly keeps sending', async () => {
+  const pair = await openPair(host);
+  const far = await listener();
+  try {
+    await host.configure(towards(pair.a.session, far.port, { direction: 'recvonly' }));
+    await sleep(300);
+    expect(far.packets).toHaveLength(0);
+    await host.configure(towards(pair.a.session, far.port, { direction: 'sendonly' }));
+    await waitFor('packets while sendonly', () => far.packets.length > 5);
+    await host.configure(towards(pair.a.session, far.port, { direction: 'inactive' }));
+    await sleep(60);
+    const atInactive = far.packets.length;
+    await sleep(400);
+    expect(far.packets.length).toBe(atInactive);
+  } finally {
+    far.socket.close();
+    await closePair(pair);
+  }
+});
+
+it('latches to the source actually seen when it differs from the SDP address (NAT)', async () => {
+  const pair = await openPair(host);
+  const decoy = await listener();
+  const started: MediaEvents['rtp-started'][] = [];
+  const off = host.on('rtp-started', (e) => started.push(e));
+  try {
+    // b believes a is at the decoy's port (a NAT rewrote it); a really sends from its own port.
+    await host.configure(towards(pair.b.session, decoy.port));
+    await host.configure(towards(pair.a.session, pair.b.rtpPort));
+    await waitFor('a to receive b\'s RTP after latching', async () => (await host.stats(pair.a.session)).packetsReceived > 10);
+    const b = await host.stats(pair.b.session);
+    expect(b.latched).toBe(true);
+    expect(b.remoteRtp).toEqual({ address: LOOPBACK, port: pair.a.rtpPort });
+    expect(started.find((e) => e.session === pair.b.session)).toMatchObject({ latched: true, from: { address: LOOPBACK, port: pair.a.rtpPort } });
+    const decoyCount = decoy.packets.length;
+    await sleep(300);
+    expect(decoy.packets.length).toBe(decoyCount);
+  } finally {
+    off();
+    decoy.socket.close();
+    await closePair(pair);
+  }
+});
+
+it('reports inactivity once after the configured silence, and not while media flows', async () => {
+  const pair = await openPair(host);
+  const inactive: MediaEvents['inactive'][] = [];
+  const off = host.on('inactive', (e) => inactive.push(e));
+  try {
+    await connect(host, pair, { inactivityTimeoutMs: 400 }, { inactivityTimeoutMs: 400 });
+    await sleep(900);
+    expect(inactive).toHaveLength(0);
+    // a stops sending (hold from a's side: a recvonly): b hears nothing for 400 ms.
+    await host.configure(towards(pair.a.session, pair.b.rtpPort, { direction: 'recvonly', inactivityTimeoutMs: 400, rtcpIntervalMs: 60_000 }));
+    await waitFor('inactive event', () => inactive.length > 0, 3000);
+    await sleep(1000);
+    expect(inactive.map((e) => e.session)).toEqual([pair.b.session]);
+    expect(inactive[0]!.timeoutMs).toBe(400);
+  } finally {
+    off();
+    await closePair(pair);
+  }
+});
+
+it('timeout 0 never reports inactivity', async () => {
+  const pair = await openPair(host);
+  const inactive: MediaEvents['inactive'][] = [];
+  const off = host.on('inactive', (e) => inactive.push(e));
+  await host.configure(towards(pair.b.session, pair.a.rtpPort, { inactivityTimeoutMs: 0 }));
+  await sleep(500);
+  off();
+  expect(inactive).toHaveLength(0);
+  await closePair(pair);
+});
