@@ -196,6 +196,8 @@ interface Candidate {
 export class ServerLocator {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<CacheEntry>>();
+  /** Bumped by clear(): an answer asked for before it must not enter the cache after it. */
+  private generation = 0;
   private readonly servers: readonly string[];
   private readonly timeoutMs: number;
   private readonly tries: number;
@@ -243,18 +245,25 @@ export class ServerLocator {
     if (cached && cached.expiresAt > this.clock.now()) return cached.targets.map((t) => ({ ...t }));
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.resolve(server).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
+      const generation = this.generation;
+      const started = this.resolve(server);
+      pending = started;
+      this.inFlight.set(key, started);
+      void started.then((entry) => {
+        if (generation === this.generation && entry.expiresAt > this.clock.now()) this.cache.set(key, entry);
+      }, () => undefined).finally(() => {
+        if (this.inFlight.get(key) === started) this.inFlight.delete(key);
+      });
     }
     const entry = await pending;
-    if (entry.expiresAt > this.clock.now()) this.cache.set(key, entry);
-    else this.cache.delete(key);
     return entry.targets.map((t) => ({ ...t }));
   }
 
   /** Forgets every cached answer, e.g. after a network change (split-horizon DNS may now differ). */
   clear(): void {
+    this.generation++;
     this.cache.clear();
+    this.inFlight.clear();
   }
 
   private async resolve(server: ServerToLocate): Promise<CacheEntry> {
@@ -305,14 +314,16 @@ export class ServerLocator {
 }
 
 /**
- * One location's DNS walk: asks, remembers the TTLs it saw and the first "absent" answer for the
- * error message. Lives for one `resolve` only.
+ * One location's DNS walk: asks, remembers the TTLs it saw, the names that do not exist and the
+ * NAPTR/SRV failures it stepped over, for the error message. Lives for one `resolve` only.
  */
 class Walk {
   private readonly ttls: number[] = [];
   private usedUnknownTtl = false;
   /** Names that answered NXDOMAIN, lower-case: the error then says "does not exist". */
   private readonly nxdomain = new Set<string>();
+  /** The first NAPTR/SRV query that failed and was skipped; told in a "no records" error. */
+  private skipped: ServerLocationError | undefined;
 
   constructor(
     private readonly resolver: DnsResolver,
@@ -340,7 +351,7 @@ class Walk {
     // still read NAPTR and keep only records of that transport, because a NAPTR replacement may
     // name an SRV owner other than `_sip._udp.<host>`. Without such a record, the SRV name of the
     // transport is asked directly below, which is the RFC's own path.
-    const naptr = (await this.query(() => this.resolver.resolveNaptr(host), host)) ?? [];
+    const naptr = (await this.query(() => this.resolver.resolveNaptr(host), host, 'naptr-srv')) ?? [];
     const usable = naptr
       // RFC 3263 §4.1: only "S" records (then SRV) with a SIP D2x service we speak.
       .filter((r) => r.flags.toUpperCase() === 'S' && r.replacement !== '' && r.replacement !== '.')
@@ -384,29 +395,32 @@ class Walk {
 
   /** The candidates of one SRV owner name; [] when it has no SRV records; 'declined' for ".". */
   private async srvCandidates(owner: string, transport: TransportKind, source: TargetSource): Promise<Candidate[] | 'declined'> {
-    const records = await this.query(() => this.resolver.resolveSrv(owner), owner);
+    const records = await this.query(() => this.resolver.resolveSrv(owner), owner, 'naptr-srv');
     if (!records?.length) return [];
     this.usedUnknownTtl = true;
     // RFC 2782: "A Target of '.' means that the service is decidedly not available at this domain."
     const real = records.filter((r) => r.name !== '' && r.name !== '.');
     if (!real.length) return 'declined';
-    const resolved = await Promise.all(real.map(async (r) => {
-      try {
-        return { record: r, addresses: await this.addresses(bare(r.name), 'srv-target') };
-      } catch (error) {
-        // One dead SRV target must not hide the others; remember why, in case all are dead.
-        if (error instanceof ServerLocationError && (error.kind === 'nxdomain' || error.kind === 'no-records')) return { record: r, error };
-        throw error;
+    // One dead SRV target must not hide the others (RFC 3263 §4.3: they are alternatives).
+    const resolved = await Promise.allSettled(real.map((r) => this.addresses(bare(r.name), 'srv-target')));
+    const candidates: Candidate[] = [];
+    const failures: ServerLocationError[] = [];
+    resolved.forEach((outcome, i) => {
+      const r = real[i] as SrvAnswer;
+      if (outcome.status === 'fulfilled') {
+        candidates.push({ host: bare(r.name), name: bare(r.name), port: r.port, transport, priority: r.priority, weight: r.weight, addresses: outcome.value, source });
+      } else if (outcome.reason instanceof ServerLocationError) {
+        failures.push(outcome.reason);
+      } else {
+        throw outcome.reason;
       }
-    }));
-    const candidates = resolved.flatMap((r) => 'addresses' in r && r.addresses
-      ? [{ host: bare(r.record.name), name: bare(r.record.name), port: r.record.port, transport, priority: r.record.priority, weight: r.record.weight, addresses: r.addresses, source }]
-      : []);
-    if (!candidates.length) {
-      const names = resolved.map((r) => `${bare(r.record.name)}${'error' in r && r.error ? ` (${r.error.kind === 'nxdomain' ? 'NXDOMAIN' : 'no A/AAAA'})` : ''}`);
-      throw new ServerLocationError(this.server.host, 'no-records', `no A/AAAA records for the SRV targets of ${owner}: ${names.join(', ')}`);
-    }
-    return candidates;
+    });
+    if (candidates.length) return candidates;
+    // Every target failed: a DNS failure (timeout, …) says more than the absent ones.
+    const hard = failures.find((f) => f.kind !== 'nxdomain' && f.kind !== 'no-records');
+    if (hard) throw hard;
+    const names = real.map((r, i) => `${bare(r.name)} (${failures[i]?.kind === 'nxdomain' ? 'NXDOMAIN' : 'no A/AAAA'})`);
+    throw new ServerLocationError(this.server.host, 'no-records', `no A/AAAA records for the SRV targets of ${owner}: ${names.join(', ')}`);
   }
 
   /**
@@ -414,30 +428,38 @@ class Walk {
    * port, the host as the last resort after NAPTR/SRV, or an SRV target.
    */
   private async addresses(name: string, why: 'host' | 'fallback' | 'srv-target'): Promise<string[]> {
-    const [v4, v6] = await Promise.all([
-      this.query(() => this.resolver.resolve4(name, { ttl: true }), name, true),
-      this.query(() => this.resolver.resolve6(name, { ttl: true }), name, true),
+    const settled = await Promise.allSettled([
+      this.query(() => this.resolver.resolve4(name, { ttl: true }), name, 'address'),
+      this.query(() => this.resolver.resolve6(name, { ttl: true }), name, 'address'),
     ]);
-    const answers = [...(v4 ?? []), ...(v6 ?? [])];
+    const answers = settled.flatMap((s) => (s.status === 'fulfilled' && s.value) || []);
     if (answers.length) {
+      // One family is enough: a forwarder that drops or fails AAAA queries must not hide the
+      // A records (and the other way round).
       for (const a of answers) this.ttls.push(a.ttl);
       return answers.map((a) => a.address);
     }
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
     const host = why === 'srv-target' ? name : bare(this.server.host);
     if (this.nxdomain.has(name.toLowerCase())) {
       throw new ServerLocationError(this.server.host, 'nxdomain', `${host} does not exist (NXDOMAIN; ${serversText(this.servers)})`, 'ENOTFOUND');
     }
+    const skipped = this.skipped ? `; ${this.skipped.message}` : '';
     const what = why === 'fallback'
-      ? `no SRV or A/AAAA records for ${host}${this.server.transport ? ` (transport ${this.server.transport})` : ''}`
+      ? `no SRV or A/AAAA records for ${host}${this.server.transport ? ` (transport ${this.server.transport})` : ''}${skipped}`
       : `no A/AAAA records for ${host}`;
     throw new ServerLocationError(this.server.host, 'no-records', what, 'ENODATA');
   }
 
   /**
    * One query: the answers, or null when the name or the record type is absent (the walk goes
-   * on). Every other failure ends the location with a reason naming the host.
+   * on). A NAPTR or SRV query that fails otherwise is skipped too — home routers and old
+   * forwarders drop, refuse or SERVFAIL record types they do not know, and the A/AAAA fallback
+   * may still work — except when no DNS server is listening at all or the deadline has passed.
+   * A failed address query ends the location with a reason naming the host.
    */
-  private async query<T>(ask: () => Promise<T[]>, name: string, addressQuery = false): Promise<T[] | null> {
+  private async query<T>(ask: () => Promise<T[]>, name: string, kind: 'naptr-srv' | 'address'): Promise<T[] | null> {
     try {
       return await ask();
     } catch (error) {
@@ -446,10 +468,12 @@ class Walk {
         if (code === 'ENOTFOUND') this.nxdomain.add(name.toLowerCase());
         return null;
       }
-      // A server that fails on NAPTR or SRV only (old middleboxes) must not block the A/AAAA
-      // fallback; a SERVFAIL on the addresses themselves is final.
-      if (code === 'ESERVFAIL' && !addressQuery) return null;
-      throw failure(this.server.host, name, code, this.servers);
+      const reason = failure(this.server.host, name, code, this.servers);
+      if (kind === 'naptr-srv' && code !== 'ECONNREFUSED' && code !== 'ECANCELLED') {
+        this.skipped ??= reason;
+        return null;
+      }
+      throw reason;
     }
   }
 }

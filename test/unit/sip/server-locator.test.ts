@@ -181,6 +181,27 @@ describe('server location (RFC 3263 §4)', () => {
     expect((error as Error).message).toBe('DNS server failure resolving x.example.org (asked 127.0.0.1:5353)');
   });
 
+  it('a forwarder that drops NAPTR/SRV or AAAA queries does not hide the A records', async () => {
+    const { locator } = setup({
+      a: { 'home.example.org': [a('192.0.2.6')] },
+      errors: { 'NAPTR home.example.org': 'ETIMEOUT', 'SRV _sip._udp.home.example.org': 'EREFUSED', 'AAAA home.example.org': 'ETIMEOUT' },
+    });
+    expect(endpoints(await locator.locate({ host: 'home.example.org', transport: 'udp' }))).toEqual(['192.0.2.6:5060/udp']);
+  });
+
+  it('a skipped SRV failure is told when nothing else is found either', async () => {
+    const { locator } = setup({ aaaa: { 'gone.example.org': [] }, errors: { 'SRV _sip._tcp.gone.example.org': 'ETIMEOUT' } });
+    await expect(locator.locate({ host: 'gone.example.org', transport: 'tcp' })).rejects.toMatchObject({
+      kind: 'no-records',
+      message: 'no SRV or A/AAAA records for gone.example.org (transport tcp); DNS timeout locating gone.example.org (asking _sip._tcp.gone.example.org) (asked 127.0.0.1:5353)',
+    });
+  });
+
+  it('SRV targets that all time out → timeout, not "no records"', async () => {
+    const { locator } = setup({ srv: { '_sip._udp.t.example.org': [srv('slow.example.org', 5060)] }, errors: { 'A slow.example.org': 'ETIMEOUT', 'AAAA slow.example.org': 'ETIMEOUT' } });
+    await expect(locator.locate({ host: 't.example.org', transport: 'udp' })).rejects.toMatchObject({ kind: 'timeout' });
+  });
+
   it('SRV target "." declines the service: no fallback to A (RFC 2782)', async () => {
     const { locator, resolver } = setup({ srv: { '_sip._udp.closed.example.org': [srv('.', 0)] }, a: { 'closed.example.org': [a('192.0.2.4')] } });
     const error = await locator.locate({ host: 'closed.example.org', transport: 'udp' }).catch((e: unknown) => e);
@@ -205,10 +226,14 @@ describe('server location (RFC 3263 §4)', () => {
   it('NXDOMAIN, timeout and refused each name the host', async () => {
     const nx = setup({});
     await expect(nx.locator.locate({ host: 'sip.example.org', transport: 'udp' })).rejects.toThrow('sip.example.org does not exist (NXDOMAIN; asked 127.0.0.1:5353)');
-    const slow = setup({ errors: { 'NAPTR sip.example.org': 'ETIMEOUT' } });
+    const slow = setup({ errors: { 'A sip.example.org': 'ETIMEOUT' } });
     await expect(slow.locator.locate({ host: 'sip.example.org', transport: 'udp' })).rejects.toThrow('DNS timeout locating sip.example.org (asked 127.0.0.1:5353)');
-    expect(slow.resolver.asked).toEqual(['NAPTR sip.example.org']);
-    const refused = setup({ errors: { 'NAPTR sip.example.org': 'EREFUSED' } }, { servers: [] });
+    const closed = setup({ errors: { 'NAPTR sip.example.org': 'ECONNREFUSED' } });
+    await expect(closed.locator.locate({ host: 'sip.example.org', transport: 'udp' })).rejects.toMatchObject({
+      kind: 'unreachable', message: 'no DNS server reachable to locate sip.example.org (asked 127.0.0.1:5353)',
+    });
+    expect(closed.resolver.asked).toEqual(['NAPTR sip.example.org']);
+    const refused = setup({ errors: { 'NAPTR sip.example.org': 'EREFUSED', 'A sip.example.org': 'EREFUSED', 'AAAA sip.example.org': 'EREFUSED' } }, { servers: [] });
     await expect(refused.locator.locate({ host: 'sip.example.org' })).rejects.toMatchObject({
       kind: 'refused', host: 'sip.example.org', message: 'DNS server refused to resolve sip.example.org (asked the system resolvers)',
     });
@@ -280,6 +305,15 @@ describe('TTL cache', () => {
     await expect(locator.locate({ host: 'none.example.org', port: 5060 })).rejects.toBeInstanceOf(ServerLocationError);
     await expect(locator.locate({ host: 'none.example.org', port: 5060 })).rejects.toBeInstanceOf(ServerLocationError);
     expect(resolver.asked.filter((q) => q === 'A none.example.org')).toHaveLength(2);
+  });
+
+  it('an answer asked for before clear() does not enter the cache after it', async () => {
+    const { locator, resolver } = setup({ ...zone, silent: [] });
+    const before = locator.locate({ host: 'long.example.org', port: 5060 });
+    locator.clear();
+    await before;
+    await locator.locate({ host: 'long.example.org', port: 5060 });
+    expect(resolver.asked.filter((q) => q === 'A long.example.org')).toHaveLength(2);
   });
 
   it('the caller may change what it gets without touching the cache', async () => {
