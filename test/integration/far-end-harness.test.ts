@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyseWav, makeToneWav, readWavMono, toneMargin, toneShare } from '../harness/audio';
 import { startBaresip, type BaresipInstance, type BaresipOptions, type Recording } from '../harness/baresip';
 import type { KamailioInstance } from '../harness/kamailio';
+import { startLinphone, type LinphoneInstance } from '../harness/linphone';
 import { DOMAIN, startPair, USERS } from './engine-fixture';
 
 /** How much louder the band around the expected tone must be than a band where nothing was sent. */
@@ -236,10 +237,47 @@ describe('baresip far ends through the harness Kamailio', () => {
   });
 });
 
-async function eventually<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+describe('linphonec far end', () => {
+  let linphone: LinphoneInstance | undefined;
+  afterEach(async () => {
+    await linphone?.stop();
+    linphone = undefined;
+  });
+
+  it('registers, auto-answers a baresip call, tones both ways, receives DTMF, hangs up', async () => {
+    linphone = await startLinphone({
+      name: 'lp1051',
+      user: '1051',
+      password: USERS['1051']!,
+      registrar: registrarOf(primary),
+      domain: DOMAIN,
+      tone: { frequencyHz: 800 },
+      record: true,
+    });
+    expect((await primary.bindings('1051')).map((b) => b.userAgent)).toEqual([expect.stringMatching(/^Linphonec\/5\./)]);
+    const a = await phone('1052', primary, { tone: { frequencyHz: 1000 } });
+    await a.dial(`sip:1051@${DOMAIN}`);
+    await a.waitForEvent('CALL_ESTABLISHED');
+    await linphone.waitForOutput(/Call \d+ with sip:1052@\S+ connected/);
+    await delay(TALK_MS / 2);
+    await a.sendDtmf('42');
+    await eventually(async () => ((await linphone!.dtmfReceived()).join('') === '42' ? true : undefined), 3_000, 'DTMF 42 at linphonec');
+    await delay(TALK_MS / 2);
+    linphone.hangup();
+    await a.waitForEvent('CALL_CLOSED');
+    await linphone.waitForOutput(/Call \d+ with sip:1052@\S+ ended/);
+    // The BYE reached baresip through Kamailio (linphonec's Contact has no GRUU here).
+    expect(messages(a, /^BYE /)).toHaveLength(1);
+    await expectTone((await onlyRecording(a)).received, 800);
+    await delay(300);
+    await expectTone(linphone.recordingPath, 1000);
+  });
+});
+
+async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > end) throw new Error(`${what} not seen within ${timeoutMs} ms`);
     await delay(50);
