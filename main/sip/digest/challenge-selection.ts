@@ -16,7 +16,7 @@ export interface ChosenChallenge {
 }
 
 export interface Selection {
-  /** One per protection space, in the order the spaces first appear in the response. */
+  /** One per protection space, in the server's order of the challenges chosen. */
   chosen: ChosenChallenge[];
   /** Challenges we cannot answer, described (`AKAv1-MD5`, `MD5-sess without qop`, `qop=auth-conf`). */
   unsupported: string[];
