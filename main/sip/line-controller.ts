@@ -329,7 +329,6 @@ export class LineController {
 
   private becomeActive(index: number, event: LineEvent): void {
     const previous = this.active;
-    const abandonedPath = this.path !== null && this.path !== index ? this.path : null;
     this.active = index;
     this.trying = index;
     this.path = null;
@@ -343,8 +342,13 @@ export class LineController {
     if (this.state !== 'registered') this.transition('registered', event, index);
     else if (previous !== index) this.note(event, index);
     else this.emitChange();
-    if (previous !== null && previous !== index) this.removeBinding(previous);
-    if (abandonedPath !== null && abandonedPath !== previous) this.removeBinding(abandonedPath);
+    // Every other server that may still hold a binding of ours — the one we left (a failover drops
+    // `active` before the next server answers), a path that moved on — is unbound (its machine first lets its transaction in flight finish). A failback
+    // probe in flight is left alone: its answer decides.
+    for (const [other, machine] of this.machines) {
+      const probing = other === 0 && index !== 0 && machine.state === 'registering';
+      if (other !== index && !probing) this.removeBinding(other);
+    }
   }
 
   /** The active server is gone: its timers go with it. */

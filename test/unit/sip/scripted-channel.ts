@@ -51,6 +51,9 @@ export class ScriptedChannel implements ServerChannel {
   /** 423 with this Min-Expires to any REGISTER asking less (but more than 0). */
   minExpires423: number | null = null;
   latencyMs = 20;
+  /** OPTIONS answered as this behaviour instead of `behaviour`, after this latency. */
+  optionsBehaviour: ServerBehaviour | null = null;
+  optionsLatencyMs: number | null = null;
   /** Our local port: a reconnect changes it, and with it our Contact. */
   port = 40000;
   /** Bindings of other devices of the same AOR, listed in every 200 OK. */
@@ -148,14 +151,15 @@ export class ScriptedChannel implements ServerChannel {
   sendOptions(budgetMs: number): Transaction<OptionsResult> {
     this.calls.push({ time: this.clock.now(), kind: 'options', budgetMs, cseqs: [], contacts: [], endedAt: null, abandoned: false });
     this.wire.push({ time: this.clock.now(), method: 'OPTIONS', contacts: [], authorized: false });
-    const silent = this.behaviour === 'silent';
+    const behaviour = this.optionsBehaviour ?? this.behaviour;
+    const silent = behaviour === 'silent';
     const result = new Promise<OptionsResult>((resolve) => {
       this.clock.setTimer(() => {
         if (silent) return resolve({ kind: 'timeout', reason: 'no response' });
-        if (this.behaviour === 'refused') return resolve({ kind: 'transport-error', reason: 'connection refused' });
-        if (this.behaviour === '503') return resolve({ kind: 'response', code: 503, reason: 'Service Unavailable', rttMs: this.latencyMs, retryAfterS: this.retryAfterS });
+        if (behaviour === 'refused') return resolve({ kind: 'transport-error', reason: 'connection refused' });
+        if (behaviour === '503') return resolve({ kind: 'response', code: 503, reason: 'Service Unavailable', rttMs: this.latencyMs, retryAfterS: this.retryAfterS });
         resolve({ kind: 'response', code: 200, reason: 'OK', rttMs: this.latencyMs, retryAfterS: null });
-      }, silent ? budgetMs : this.latencyMs);
+      }, silent ? budgetMs : (this.optionsLatencyMs ?? this.latencyMs));
     });
     return { result, abandon: () => undefined };
   }
