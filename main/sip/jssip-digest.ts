@@ -73,6 +73,11 @@ export function useDigest(ua: UA, credentials: DigestCredentials): void {
   credentialsByUa.set(ua, credentials);
 }
 
+/** The credentials `useDigest` gave `ua`, e.g. to `forget()` them when the line's password changes. */
+export function digestCredentialsOf(ua: UA): DigestCredentials | undefined {
+  return credentialsByUa.get(ua);
+}
+
 /** Why our digest passed this 401/407 on unanswered (no password, unsupported, rejected). */
 export function digestRefusalOf(response: IncomingResponse): DigestRefusal | undefined {
   return refusals.get(response);
