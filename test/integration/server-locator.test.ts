@@ -239,3 +239,19 @@ describe('RFC 3263 server location against dnsmasq', () => {
     await dns.waitForQueries({ type: 'A', name: 'short.ttl.test' }, 2, LOG_WAIT_MS);
   });
 });
+
+describe('dnsmasq harness', () => {
+  it('answers only after start, records each query, and is gone after stop()', async () => {
+    const own = await startDnsmasq({ name: 'harness-check', hosts: [{ name: 'one.check.test', addresses: ['127.0.0.1'] }] });
+    const resolver = new Resolver({ timeout: 500, tries: 1 });
+    resolver.setServers([own.server]);
+    expect(await resolver.resolve4('one.check.test')).toEqual(['127.0.0.1']);
+    // --local=/test/ (from the record names): an unknown name in the zone is NXDOMAIN, not REFUSED.
+    await expect(resolver.resolve4('two.check.test')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    await own.waitForQueries({ type: 'A' }, 2, LOG_WAIT_MS);
+    expect(own.queries({ type: 'A' }).map((q) => q.name)).toEqual(['one.check.test', 'two.check.test']);
+    await own.stop();
+    await expect(resolver.resolve4('one.check.test')).rejects.toMatchObject({ code: expect.stringMatching(/^E(CONNREFUSED|TIMEOUT)$/) });
+    await own.stop();
+  });
+});
