@@ -18,6 +18,11 @@
  * (`resolve4/resolve6` with `{ ttl: true }`; `resolveNaptr`, `resolveSrv` and `resolveAny` carry
  * none for NAPTR/SRV), so a NAPTR or SRV record counts with `unknownTtlSeconds` (default 300 s,
  * a common zone TTL). Failures are not cached: the line's retry schedule decides when to ask again.
+ *
+ * Failure policy: "absent" answers (NXDOMAIN, NODATA) move the walk to its next step. A NAPTR or
+ * SRV query that fails otherwise (timeout, REFUSED, SERVFAIL — home forwarders do this to record
+ * types they do not know) is stepped over too, so the A/AAAA fallback still gets its chance; an
+ * address query that fails ends the location. Every location is bounded by `deadlineMs`.
  */
 import { isIP } from 'node:net';
 import { Resolver } from 'node:dns/promises';
