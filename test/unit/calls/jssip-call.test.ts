@@ -276,6 +276,22 @@ describe('MediaPeer with real JsSIP', () => {
   });
 
   it.each([
+    ['optional', 'off', false],
+    ['optional', 'optional', true],
+    ['off', 'optional', false],
+    ['optional', 'mandatory', true],
+  ] as const)('SRTP %s calling %s: best-effort SRTP on RTP/AVP (SRTP used: %s), media flows', async (aliceSrtp, bobSrtp, encrypted) => {
+    const [alice, bob] = await pair({ user: 'alice', media: { srtp: aliceSrtp } }, { user: 'bob', media: { srtp: bobSrtp } });
+    const { out, incoming } = await connectedCall(alice, bob);
+    expect(bodyOf(alice.sentMatching(/^INVITE /)[0] as string)).toMatch(/^m=audio \d+ RTP\/AVP /m);
+    expect(bodyOf(bob.sentMatching(/^SIP\/2\.0 200 /)[0] as string).includes('a=crypto:1 ')).toBe(encrypted);
+    expect(out.port.config?.srtp !== undefined).toBe(encrypted);
+    expect(incoming.port.config?.srtp !== undefined).toBe(encrypted);
+    await waitFor('packets both ways', () => out.port.received > 5 && incoming.port.received > 5);
+    expect(out.port.rejected + incoming.port.rejected).toBe(0);
+  });
+
+  it.each([
     ['no common codec', { codecs: ['PCMA'] as const }, { codecs: ['PCMU'] as const }],
     ['SRTP mandatory at the callee, none offered', {}, { srtp: 'mandatory' as const }],
   ])('%s → 488 and the call fails', async (_name, aliceMedia, bobMedia) => {
