@@ -41,7 +41,7 @@ export class DtmfSender {
         continue;
       }
       const code = eventCode(digit);
-      if (code === null) throw new Error(`digits: "${digit}" is not a DTMF digit (allowed: 0-9 * # A-D and ",")`);
+      if (code === null) throw new Error(`digits: "${digit}" is not a DTMF digit (allowed: 0-9 * # A-D R and ",")`);
       if (steps.length > 0) steps.push({ kind: 'pause', slots: Math.max(1, Math.ceil(gapMs / ptimeMs)) });
       steps.push({ kind: 'digit', code, plan: eventPacketPlan(code, durationMs * 8, samplesPerPacket), sent: 0, timestamp: null });
     }

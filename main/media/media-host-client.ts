@@ -26,6 +26,11 @@ export interface MediaHostClientOptions {
   requestTimeoutMs?: number;
   /** How long to wait for the child's `ready`, ms (default 10 000). */
   startTimeoutMs?: number;
+  /**
+   * The child entry to run; default `media-host-main` beside this file (.ts under tsx, .js when
+   * compiled). A `.ts` entry runs with tsx's loader.
+   */
+  entry?: string;
 }
 
 type Listener<E extends keyof MediaClientEvents> = (payload: MediaClientEvents[E]) => void;
@@ -52,10 +57,9 @@ export class MediaHostClient {
 
   /** Forks a media host and waits until it is ready. @throws Error when it does not start in time. */
   static async start(options: MediaHostClientOptions = {}): Promise<MediaHostClient> {
-    const fromSource = extname(__filename) === '.ts';
-    const entry = join(__dirname, `media-host-main${fromSource ? '.ts' : '.js'}`);
+    const entry = options.entry ?? join(__dirname, `media-host-main${extname(__filename) === '.ts' ? '.ts' : '.js'}`);
     const child = fork(entry, [], {
-      execArgv: fromSource ? ['--import', 'tsx'] : [],
+      execArgv: extname(entry) === '.ts' ? ['--import', 'tsx'] : [],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       serialization: 'json',
     });

@@ -105,7 +105,7 @@ export interface RecordParams {
 
 export interface DtmfParams {
   session: string;
-  /** 0-9, *, #, A-D; ',' pauses 2 s (as RTCDTMFSender). */
+  /** 0-9, *, #, A-D, R (flash, event 16); ',' pauses 2 s (as RTCDTMFSender). */
   digits: string;
   /** Per digit, 40–6000 ms. Default 100. */
   durationMs?: number;

@@ -121,7 +121,7 @@ function validateRecord(o: Fields): RecordParams {
 
 function validateDtmf(o: Fields): DtmfParams {
   const digits = string(o, 'digits');
-  if (!/^[0-9*#A-Da-d,]+$/.test(digits)) throw new Error(`digits: must use 0-9 * # A-D and "," (got "${digits}")`);
+  if (!/^[0-9*#A-Da-dRr,]+$/.test(digits)) throw new Error(`digits: must use 0-9 * # A-D, R (flash) and "," (got "${digits}")`);
   return { session: session(o), digits: digits.toUpperCase(), durationMs: integer(o, 'durationMs', 40, 6000, 100), gapMs: integer(o, 'gapMs', 30, 6000, 70) };
 }
 

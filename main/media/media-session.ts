@@ -448,7 +448,6 @@ export class MediaSession {
           dlsr: this.lastSr ? Math.floor(((now - this.lastSr.at) / 1000) * 65536) >>> 0 : 0,
         }
       : null;
-    // CNAME of 19 characters: see buildCompoundReport on werift-rtp's SDES padding.
     return buildCompoundReport(this.ssrc, `tl-${this.ssrc.toString(16).padStart(8, '0')}@trunkl`, sender, block);
   }
 

@@ -8,10 +8,7 @@ import {
   RtcpReceiverInfo,
   RtcpRrPacket,
   RtcpSenderInfo,
-  RtcpSourceDescriptionPacket,
   RtcpSrPacket,
-  SourceDescriptionChunk,
-  SourceDescriptionItem,
 } from 'werift-rtp';
 import type { Random } from '../sip/clock';
 import type { ReportBlockFigures } from './rtp-receive-stats';
@@ -72,8 +69,7 @@ export interface ReportBlockInput extends ReportBlockFigures {
 
 /**
  * Our compound report (RFC 3550 §6.1: SR when we sent RTP since the last report, else RR, then
- * SDES with the CNAME). `cname` length must not be ≡ 2 mod 4: werift-rtp pads the SDES chunk only
- * to the next word, so the mandatory terminating null octet exists only when padding is needed.
+ * SDES with the CNAME).
  */
 export function buildCompoundReport(ssrc: number, cname: string, sender: SenderFigures | null, block: ReportBlockInput | null): Buffer {
   const reports = block
@@ -88,10 +84,26 @@ export function buildCompoundReport(ssrc: number, cname: string, sender: SenderF
         reports,
       }).serialize()
     : new RtcpRrPacket({ ssrc, reports }).serialize();
-  const sdes = new RtcpSourceDescriptionPacket({
-    chunks: [new SourceDescriptionChunk({ source: ssrc, items: [new SourceDescriptionItem({ type: 1, text: cname })] })],
-  }).serialize();
-  return Buffer.concat([head, sdes]);
+  return Buffer.concat([head, buildSdes(ssrc, cname)]);
+}
+
+/**
+ * RFC 3550 §6.5 SDES with one CNAME item. Written here because werift-rtp pads a chunk only to
+ * the next word, leaving out the terminating null octet when the items already end on one.
+ */
+export function buildSdes(ssrc: number, cname: string): Buffer {
+  const text = Buffer.from(cname, 'utf8').subarray(0, 255);
+  // chunk = SSRC (4) + type (1) + length (1) + text + at least one null, padded to 32 bits
+  const chunkLength = Math.ceil((4 + 2 + text.length + 1) / 4) * 4;
+  const packet = Buffer.alloc(4 + chunkLength);
+  packet[0] = 0x81; // V=2, P=0, SC=1
+  packet[1] = 202;
+  packet.writeUInt16BE(packet.length / 4 - 1, 2);
+  packet.writeUInt32BE(ssrc >>> 0, 4);
+  packet[8] = 1; // CNAME
+  packet[9] = text.length;
+  text.copy(packet, 10);
+  return packet;
 }
 
 /** RFC 3550 §6.6 BYE for one SSRC (werift-rtp has no BYE class). */

@@ -4,18 +4,15 @@
  * their RTP timestamp; the end bit is repeated, so it must be de-duplicated).
  */
 
-/** RFC 4733 §3.2 event codes for DTMF. */
-const EVENT_CODES: Record<string, number> = {
-  '0': 0, '1': 1, '2': 2, '3': 3, '4': 4, '5': 5, '6': 6, '7': 7, '8': 8, '9': 9,
-  '*': 10, '#': 11, A: 12, B: 13, C: 14, D: 15,
-};
-const DIGITS = '0123456789*#ABCD';
+/** RFC 4733 §3.2 event codes for DTMF, plus 16 = Flash ("R", hook flash). */
+const DIGITS = '0123456789*#ABCDR';
 
 /** The default power level of a generated tone: −10 dBm0 (RFC 4733 §2.3.4 "volume"). */
 export const DTMF_VOLUME = 10;
 
 export function eventCode(digit: string): number | null {
-  return EVENT_CODES[digit.toUpperCase()] ?? null;
+  const code = digit.length === 1 ? DIGITS.indexOf(digit.toUpperCase()) : -1;
+  return code < 0 ? null : code;
 }
 
 export function digitOf(code: number): string | null {
