@@ -24,6 +24,11 @@ import { startScriptedRegistrar, type ScriptedRegistrar } from '../harness/scrip
 const SIPMessage = require('jssip/lib/SIPMessage') as {
   OutgoingRequest: new (method: string, ruri: URI, ua: UA, params: object, extraHeaders: string[], body?: string) => OutgoingRequest;
 };
+const Parser = require('jssip/lib/Parser') as { parseMessage(data: string, ua: UA): IncomingResponse };
+const Dialog = require('jssip/lib/Dialog') as new (owner: { _ua: UA }, message: IncomingResponse, type: 'UAC') => {
+  local_seqnum: number;
+  sendRequest(method: string, options: { eventHandlers: Record<string, (response?: IncomingResponse) => void> }): void;
+};
 const RequestSender = require('jssip/lib/RequestSender') as new (ua: UA, request: OutgoingRequest, handlers: object) => { send(): void; abandoned?: boolean };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -318,6 +323,37 @@ describe('digest challenges at the JsSIP UA level (scripted registrar, real UDP)
     // The transaction layer acknowledged both non-2xx final answers (RFC 3261 §17.1.1.3).
     await until(() => registrar.received.filter((r) => r.method === 'ACK').length === 2);
     expect(registrar.received.filter((r) => r.method === 'ACK').map((r) => r.cseq)).toEqual(invites.map((r) => r.cseq));
+  });
+
+  it('an in-dialog BYE (JsSIP Dialog → DialogRequestSender) challenged with 401 → answered, the dialog CSeq follows → 200', async () => {
+    const registrar = await registrarWith({ auth: [{ kind: 'www', realm: DOMAIN, methods: ['BYE'], offers: [{ algorithm: 'SHA-256', qop: 'auth' }] }] });
+    const client = await clientOf(registrar);
+    // The dialog as an answered INVITE would have left it (RFC 3261 §12.1.2), without media.
+    const ok = Parser.parseMessage(
+      [
+        'SIP/2.0 200 OK',
+        'Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKinvite',
+        `From: <sip:alice@${DOMAIN}>;tag=local1`,
+        `To: <sip:bob@${DOMAIN}>;tag=remote1`,
+        'Call-ID: dialog-call-1',
+        'CSeq: 10 INVITE',
+        `Contact: <sip:bob@127.0.0.1:${registrar.port}>`,
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+      client.ua,
+    );
+    const dialog = new Dialog({ _ua: client.ua }, ok, 'UAC');
+    const final = await new Promise<IncomingResponse | undefined>((resolve) =>
+      dialog.sendRequest('BYE', { eventHandlers: { onSuccessResponse: resolve, onErrorResponse: resolve, onRequestTimeout: () => resolve(undefined), onTransportError: () => resolve(undefined) } }),
+    );
+    expect(final?.status_code).toBe(200);
+    expect(registrar.requests('BYE').map((r) => [r.cseq, r.callId, r.answered, r.verdict])).toEqual([
+      [11, 'dialog-call-1', 401, `no Authorization for realm ${DOMAIN}`],
+      [12, 'dialog-call-1', 200, 'ok'],
+    ]);
+    expect(dialog.local_seqnum).toBe(12);
   });
 
   it('a UA without useDigest keeps JsSIP behaviour (MD5 answered by JsSIP itself)', async () => {
