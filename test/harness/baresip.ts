@@ -31,6 +31,9 @@
  *   CALL_RINGING, CALL_PROGRESS, CALL_ESTABLISHED, CALL_CLOSED (param = reason, e.g. "486 Busy
  *   Here"), CALL_DTMF_START/END (param = digit), CALL_RTPESTAB, CALL_LOCAL_SDP/REMOTE_SDP, TRANSFER,
  *   TRANSFER_FAILED, CALL_MENC.
+ * - TLS: `sip_cafile` is loaded, but 1.0.0 does NOT verify the server certificate (it registers
+ *   over TLS without any CA as well); the TLS listener is at the `sip_listen` port + 1. Over
+ *   TCP/TLS the Contact names the connection's local address (127.0.0.1:ephemeral), not sip_listen.
  * - Debian's 1.0.0 ignores ICMP port unreachable on UDP and has no `prio`/`fbregint` failover.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -53,7 +56,7 @@ export type BaresipCodec = 'PCMU' | 'PCMA' | 'G722' | 'opus';
 export interface RegistrarAddress {
   ip: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
 }
 
 /** One more account in the same baresip (a second line, e.g. on the backup Kamailio). */
@@ -87,6 +90,8 @@ export interface BaresipOptions {
   extraAccounts?: BaresipAccount[];
   /** Registration interval in seconds; default 600. */
   regint?: number;
+  /** PEM trusted for TLS registrars (`sip_cafile`), e.g. the harness Kamailio's `caCertPem`. */
+  caCertPem?: string;
 }
 
 /** One ctrl_tcp event, with the fields baresip sets (src/event.c). */
@@ -255,6 +260,7 @@ function renderConfig(opts: BaresipOptions, sip: { ip: string; port: number }, c
     ...(codecs.has('opus') ? ['module\t\t\topus.so'] : []),
     'module\t\t\tausine.so',
     ...(opts.record ? ['module\t\t\tsndfile.so', `snd_path\t\t${recDir}`] : []),
+    ...(opts.caCertPem ? [`sip_cafile\t\t${join(recDir, '..', 'ca.pem')}`] : []),
     ...(opts.srtp && opts.srtp !== 'off' ? ['module\t\t\tsrtp.so'] : []),
     'module_tmp\t\tuuid.so',
     'module_tmp\t\taccount.so',
@@ -301,6 +307,7 @@ class BaresipPhone implements BaresipInstance {
       ...(this.opts.extraAccounts ?? []),
     ];
     await mkdir(this.recDir);
+    if (this.opts.caCertPem) await writeFile(join(this.dir, 'ca.pem'), this.opts.caCertPem);
     await writeFile(join(this.dir, 'config'), renderConfig(this.opts, this.sipAddress, this.ctrlPort, this.recDir));
     await writeFile(join(this.dir, 'accounts'), accounts.map((a, i) => accountLine(a, this.opts, i === 0)).join('\n') + '\n');
     // No `contacts` file: baresip would create one with an example entry; an empty one is enough.
@@ -567,11 +574,22 @@ function canBindUdp(ip: string, port: number): Promise<boolean> {
   });
 }
 
-/** A port free for both UDP and TCP on `ip` (baresip listens on both with one `sip_listen`). */
+function canBindTcp(ip: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: ip, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port free for UDP and TCP on `ip`, with the next one free for TCP: one `sip_listen` makes
+ * baresip listen on UDP and TCP at the port and on TLS at port + 1 (src/ua.c, v1.0.0).
+ */
 async function freeUdpTcpPort(ip: string): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await freeTcpPort(ip);
-    if (await canBindUdp(ip, port)) return port;
+    if (port < 65535 && (await canBindUdp(ip, port)) && (await canBindTcp(ip, port + 1))) return port;
   }
   throw new Error(`no port free for UDP and TCP on ${ip} after 20 tries`);
 }

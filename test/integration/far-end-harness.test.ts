@@ -36,7 +36,7 @@ afterAll(async () => {
   await Promise.all([primary?.stop(), backup?.stop()]);
 });
 
-function registrarOf(k: KamailioInstance, transport: 'udp' | 'tcp' = 'udp') {
+function registrarOf(k: KamailioInstance, transport: 'udp' | 'tcp' | 'tls' = 'udp') {
   return { ip: k.ip, port: k.ports[transport], transport };
 }
 
@@ -203,6 +203,23 @@ describe('baresip far ends through the harness Kamailio', () => {
     await expectTone((await onlyRecording(a)).received, 440);
   });
 
+  it('TLS to Kamailio and SRTP optional: RTP/AVP offer with a crypto line, encrypted, audio both ways', async () => {
+    const a = await phone('1023', primary, { registrar: registrarOf(primary, 'tls'), caCertPem: primary.caCertPem, srtp: 'optional', tone: { frequencyHz: 1000 } });
+    const b = await phone('1024', primary, { srtp: 'optional', tone: { frequencyHz: 440 } });
+    await a.dial(`sip:1024@${DOMAIN}`);
+    await a.waitForEvent('CALL_ESTABLISHED');
+    expect((await primary.waitForWire((r) => r.method === 'INVITE' && r.fromUser === '1023', 2_000)).proto).toBe('tls');
+    const offer = messages(b, /^INVITE /)[0] ?? '';
+    expect(offer).toMatch(/^m=audio \d+ RTP\/AVP /m);
+    expect(offer).toMatch(/^a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:/m);
+    expect((await b.waitForEvent('CALL_MENC', () => true, 3_000)).param).toMatch(/AES_CM_128_HMAC_SHA1_80/);
+    await delay(TALK_MS);
+    await b.hangup();
+    await a.waitForEvent('CALL_CLOSED');
+    await expectTone((await onlyRecording(b)).received, 1000);
+    await expectTone((await onlyRecording(a)).received, 440);
+  });
+
   it('a declined call ends 486 at the caller; an unknown user 404', async () => {
     const a = await phone('1031', primary, { record: false });
     const b = await phone('1032', primary, { answerMode: 'manual', record: false });
@@ -249,7 +266,7 @@ describe('linphonec far end', () => {
       name: 'lp1051',
       user: '1051',
       password: USERS['1051']!,
-      registrar: registrarOf(primary),
+      registrar: { ip: primary.ip, port: primary.ports.udp, transport: 'udp' },
       domain: DOMAIN,
       tone: { frequencyHz: 800 },
       record: true,
