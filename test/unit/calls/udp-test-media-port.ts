@@ -89,10 +89,13 @@ export class UdpTestMediaPort implements MediaPort {
       const event = EVENTS.indexOf(digit);
       if (event < 0) continue;
       this.timestamp += 160;
-      const duration = Math.round(durationMs * 8);
-      const payload = Buffer.from([event, 0x80 | 10, duration >> 8, duration & 0xff]);
-      // RFC 4733 §2.5.1.4: the end packet is sent three times.
-      for (let i = 0; i < 3; i++) this.send(this.config?.telephoneEventPt ?? 101, payload, i === 0);
+      const duration = Math.min(0xffff, Math.round(durationMs * 8));
+      const pt = this.config?.telephoneEventPt ?? 101;
+      // RFC 4733 §2.5.1.2: the first packet of an event carries the marker bit; §2.5.1.4: the end
+      // packet (E bit, final duration) is sent three times. All share the event's timestamp.
+      this.send(pt, Buffer.from([event, 10, 0, 160]), true);
+      const end = Buffer.from([event, 0x80 | 10, duration >> 8, duration & 0xff]);
+      for (let i = 0; i < 3; i++) this.send(pt, end, false);
     }
   }
 
