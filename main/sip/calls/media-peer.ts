@@ -392,6 +392,10 @@ export class MediaPeer {
   }
 
   private fireAndForget(operation: 'setMuted' | 'sendDtmf' | 'close', promise: Promise<void>): void {
-    promise.catch((error: unknown) => this.options.onError?.(error instanceof Error ? error : new Error(String(error)), operation));
+    promise.catch((error: unknown) => {
+      // Hanging up while digits are still playing fails their request: nothing anyone must hear of.
+      if (operation !== 'close' && this.state === 'closed') return;
+      this.options.onError?.(error instanceof Error ? error : new Error(String(error)), operation);
+    });
   }
 }
