@@ -46,6 +46,7 @@ export async function analyseWav(path: string, opts: AnalyseOptions = {}): Promi
   const info = await wavInfo(path);
   const from = opts.from ?? 0;
   if (!(from >= 0)) throw new Error(`analyseWav: from must be ≥ 0 seconds, got ${from}`);
+  if (from >= info.durationS) throw new Error(`analyseWav: from ${from} s is at or beyond the end of ${path} (${info.durationS} s)`);
   const args = [path, '-n', 'trim', String(from)];
   if (opts.seconds !== undefined) args.push(String(opts.seconds));
   if (info.channels > 1) args.push('remix', '-');

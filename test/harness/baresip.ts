@@ -21,9 +21,15 @@
  * - Account line addr-params (src/account.c, docs/examples/accounts at v1.0.0): `answermode=
  *   manual|early|auto`, `audio_codecs=pcmu,pcma`, `mediaenc=srtp|srtp-mand|srtp-mandf|dtls_srtp`,
  *   `auth_pass`, `outbound="sip:…"`, `regint` (0 = no REGISTER).
- * - Media binds to the `net_interface` address (else the default-route address, eth0 here).
+ * - SDP `c=` is the `net_interface` address (else the default-route address, eth0 here).
  *   `net_interface` takes an IP as well as an interface name (`lo` fails: "could not get IPv4
- *   address"), so each phone gets its own 127.0.x.y for SIP (`sip_listen`), RTP and ctrl_tcp.
+ *   address"), so each phone gets its own 127.0.x.y for SIP (`sip_listen`), SDP and ctrl_tcp.
+ *   But RTP sockets bind 0.0.0.0: packets to 127.x leave from source 127.0.0.1, not from the `c=`
+ *   address — a receiver that filters RTP by the SDP address drops them (latch on the source).
+ * - Hold (1.0.0): `hold` sends a re-INVITE with a=sendonly, the peer answers a=recvonly, and
+ *   BOTH sides stop sending RTP until `resume` (stream_send needs sendrecv); rtpStats() shows it.
+ *   After any re-INVITE the rx pipeline loses the sndfile filter ("(play) <--- PCMU"): the
+ *   received-audio recording stops at the first re-INVITE (the sent one goes on).
  * - `ctrl_tcp` runs `menu` commands (the `menu` module must be loaded): dial, accept, hangup, hold,
  *   resume, sndcode (DTMF, RFC 4733; all digits then a key release), transfer (REFER), reginfo.
  *   Commands act on the current UA / current call. With `answermode=auto` no CALL_INCOMING is
@@ -114,6 +120,20 @@ export interface BaresipEvent {
   raw: CtrlMessage;
 }
 
+/** Counters parsed from baresip's `audio_debug` output. */
+export interface RtpStats {
+  txPackets: number;
+  /** Packets received from the peer; 0 before the first one. */
+  rxPackets: number;
+  /** 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' */
+  dir: string;
+  /** Local RTP socket, e.g. '0.0.0.0:5426'. */
+  local: string;
+  /** Peer RTP address from its SDP, e.g. '127.0.146.2:4860'. */
+  remote: string;
+  raw: string;
+}
+
 /** The two recordings of one call (or one stream of it). */
 export interface Recording {
   /** The sndfile timestamp part, e.g. '2026-11-30-07-12-59'. */
@@ -142,6 +162,11 @@ export interface BaresipInstance {
   sendDtmf(digits: string): Promise<CtrlResponse>;
   /** Blind transfer of the current call (REFER to `uri`). */
   transfer(uri: string): Promise<CtrlResponse>;
+  /**
+   * RTP counters of the current call from `audio_debug`: packets sent, packets received from the
+   * peer (RTCP member `rcvd`), the media direction and addresses. Rejects when there is no call.
+   */
+  rtpStats(): Promise<RtpStats>;
   /** Any menu command, raw. */
   command(command: string, params?: string): Promise<CtrlResponse>;
   /** Every event received so far. */
@@ -436,6 +461,21 @@ class BaresipPhone implements BaresipInstance {
   }
   transfer(uri: string): Promise<CtrlResponse> {
     return this.checked('transfer', uri);
+  }
+
+  async rtpStats(): Promise<RtpStats> {
+    const { data } = await this.checked('audio_debug');
+    const tx = /TX: packets=(\d+)/.exec(data);
+    if (!tx) throw new Error(`baresip ${this.name}: no call (audio_debug says: ${data.slice(0, 200)})`);
+    const rcvd = [...data.matchAll(/rcvd=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    return {
+      txPackets: Number(tx[1]),
+      rxPackets: rcvd,
+      dir: /audio dir=(\w+)/.exec(data)?.[1] ?? '',
+      local: /local: (\S+),/.exec(data)?.[1] ?? '',
+      remote: (/remote: ([^/\s]+)/.exec(data)?.[1] ?? '').trim(),
+      raw: data,
+    };
   }
 
   events(type?: string): BaresipEvent[] {

@@ -143,8 +143,16 @@ describe('baresip far ends through the harness Kamailio', () => {
     const held = await eventually(() => messages(b, /^INVITE /).find((m) => /^a=sendonly/m.test(m)), 3_000, 'INVITE with a=sendonly at B');
     expect(held).toMatch(/^m=audio \d+ RTP\/AVP /m);
     await eventually(() => messages(a, /^SIP\/2\.0 200 /).find((m) => /^CSeq: \d+ INVITE/m.test(m) && /^a=recvonly/m.test(m)), 3_000, '200 with a=recvonly at A');
+    // On hold baresip 1.0.0 stops RTP both ways: B's receive counter stands still.
+    const heldAtB = await b.rtpStats();
+    expect(heldAtB.dir).toBe('recvonly');
+    await delay(400);
+    expect((await b.rtpStats()).rxPackets - heldAtB.rxPackets).toBeLessThanOrEqual(2);
     await a.resume();
     await eventually(() => messages(b, /^INVITE /).slice(2).find((m) => /^a=sendrecv/m.test(m)), 3_000, 're-INVITE with a=sendrecv at B');
+    const resumedAtB = await b.rtpStats();
+    expect(resumedAtB.dir).toBe('sendrecv');
+    await eventually(async () => ((await b.rtpStats()).rxPackets - resumedAtB.rxPackets >= 10 ? true : undefined), 3_000, 'RTP flowing again at B');
 
     await delay(TALK_MS / 2);
     await b.hangup();
