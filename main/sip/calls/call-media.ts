@@ -13,11 +13,17 @@
  * session.answer({ ...media.jssipOptions(), extraHeaders });
  * // DTMF
  * session.sendDTMF('159#', { transportType: media.dtmfTransportType() });
+ * // INVITE failover: same media through another server's UA
+ * media.keepMediaForNextSession();
+ * session.terminate();                   // before any 1xx: JsSIP sends nothing
+ * const retry = backupUa.call(target, { ...media.jssipOptions(), eventHandlers });
+ * media.bindSession(retry);
  * ```
  */
 import type { DTMF_TRANSPORT } from 'jssip/lib/Constants';
 import type { Random } from '../clock';
-import type { HoldState, MediaPeer, MediaPeerOptions } from './media-peer';
+import type { HoldState, MediaPeer, MediaPeerOptions, SharedCallMedia } from './media-peer';
+import { createSharedCallMedia } from './media-peer';
 import type { CodecName, MediaPort, PortRange } from './media-port';
 import { MediaStreamStub } from './media-stream-stub';
 import type { MediaPlan, SrtpMode } from './sdp-offer-answer';
@@ -46,11 +52,14 @@ export interface JssipMediaOptions {
 export class CallMedia {
   readonly stream = new MediaStreamStub();
   readonly peerOptions: MediaPeerOptions;
+  private readonly shared: SharedCallMedia;
   private createdPeer: MediaPeer | null = null;
 
   constructor(settings: CallMediaSettings) {
+    this.shared = createSharedCallMedia(settings);
     this.peerOptions = {
       ...settings,
+      shared: this.shared,
       onPeer: (peer) => {
         this.createdPeer = peer;
       },
@@ -87,6 +96,22 @@ export class CallMedia {
    */
   bindSession(session: { isOnHold(): HoldState }): void {
     this.peerOptions.holdState = () => session.isOnHold();
+  }
+
+  /**
+   * INVITE failover: the session about to be abandoned leaves the media port open, and the next
+   * session built with {@link jssipOptions} re-offers the same port, `o=` line and SDES key (the
+   * "same call, same local media" of SPEC "Calls"). Call it just before `session.terminate()`.
+   * If no next session follows, call {@link close}.
+   */
+  keepMediaForNextSession(): void {
+    this.shared.keepForNextPeer = true;
+  }
+
+  /** Closes the media port when no peer will (a kept port that no session adopted). Idempotent. */
+  async close(): Promise<void> {
+    this.shared.keepForNextPeer = false;
+    if (this.shared.portOpening) await this.peerOptions.mediaPort.close();
   }
 
   /**

@@ -72,12 +72,42 @@ export interface MediaPeerOptions {
   holdState?: () => HoldState;
   /** Told the peer once JsSIP has constructed it. */
   onPeer?: (peer: MediaPeer) => void;
+  /** State shared with the call's earlier and later peers (see {@link SharedCallMedia}); default: the peer's own. */
+  shared?: SharedCallMedia;
   /** Errors of fire-and-forget media-port calls (setMuted, sendDtmf, close). */
   onError?: (error: Error, operation: 'setMuted' | 'sendDtmf' | 'close' | 'inactive') => void;
   /** For the `o=` session id (default: the system's). */
   random?: Random;
   /** For SDES master keys (default: node:crypto). */
   randomBytes?: (size: number) => Buffer;
+}
+
+/**
+ * What the successive peers of one call share: the media port, the `o=` line and the SDES key.
+ * INVITE failover (SPEC "Calls") abandons the JsSIP session and re-sends "the same call (same local
+ * media)" through another server, which JsSIP can only do with a new RTCSession and so a new peer;
+ * sharing this state makes that peer re-offer the same port, session id, version and key.
+ */
+export interface SharedCallMedia {
+  /** The media port's `open`, once per call. */
+  portOpening: Promise<number> | null;
+  readonly origin: SdpOrigin;
+  readonly srtpKeyBase64: string | null;
+  /** True: the peer closing now leaves the port open for the next one (cleared when it is built). */
+  keepForNextPeer: boolean;
+}
+
+/** Fresh shared state for a call (a new `o=` session id, a new SDES key unless SRTP is off). */
+export function createSharedCallMedia(options: Pick<MediaPeerOptions, 'srtp' | 'random' | 'randomBytes'>): SharedCallMedia {
+  const random = options.random ?? systemRandom;
+  return {
+    portOpening: null,
+    // RFC 4566 §5.2: a numeric session id, unique per session; 12 digits stay exact in sdp-transform.
+    origin: new SdpOrigin(String(1e11 + Math.floor(random() * 9e11))),
+    // RFC 4568 §6.1: our master key ‖ salt, from a cryptographic source.
+    srtpKeyBase64: options.srtp === 'off' ? null : (options.randomBytes ?? cryptoRandomBytes)(30).toString('base64'),
+    keepForNextPeer: false,
+  };
 }
 
 export type SignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer' | 'closed';
@@ -131,12 +161,11 @@ export class MediaPeer {
   private gathering: 'new' | 'complete' = 'new';
   private readonly options: MediaPeerOptions;
   private readonly policy: LocalMediaPolicy;
-  private readonly origin: SdpOrigin;
-  private readonly srtpKeyBase64: string | null;
+  private readonly shared: SharedCallMedia;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly senders: MediaPeerSender[] = [];
   private readonly unsubscribes: (() => void)[] = [];
-  private portPromise: Promise<number> | null = null;
+  private usedPort = false;
   private localDesc: SessionDescriptionInit | null = null;
   private remoteDesc: SessionDescriptionInit | null = null;
   /** Our last offer: the direction the wire carries, to read the answer against. */
@@ -158,10 +187,9 @@ export class MediaPeer {
     if (!['off', 'optional', 'mandatory'].includes(options.srtp)) throw new TypeError(`rtcConstraints.trunkline.srtp must be "off", "optional" or "mandatory" (got "${String(options.srtp)}")`);
     this.options = options;
     this.policy = { codecs: [...options.codecs], srtp: options.srtp };
-    const random = options.random ?? systemRandom;
-    // RFC 4566 §5.2: a numeric session id, unique per session; 12 digits stay exact in sdp-transform.
-    this.origin = new SdpOrigin(String(1e11 + Math.floor(random() * 9e11)));
-    this.srtpKeyBase64 = options.srtp === 'off' ? null : (options.randomBytes ?? cryptoRandomBytes)(30).toString('base64');
+    this.shared = options.shared ?? createSharedCallMedia(options);
+    // This peer now owns the call's media: a port kept by the previous peer is closed by this one.
+    this.shared.keepForNextPeer = false;
     this.unsubscribes.push(options.mediaPort.onInactive(() => this.onMediaInactive()));
     options.onPeer?.(this);
   }
@@ -233,7 +261,7 @@ export class MediaPeer {
     const port = await this.localPort();
     const hold = this.holdFlags();
     const direction = offerDirectionFor(hold);
-    const sdp = buildOffer(this.origin, { address: this.options.localAddress, port, direction: writtenOfferDirectionFor(hold), srtpKeyBase64: this.srtpKeyBase64 }, this.policy, direction);
+    const sdp = buildOffer(this.shared.origin, { address: this.options.localAddress, port, direction: writtenOfferDirectionFor(hold), srtpKeyBase64: this.shared.srtpKeyBase64 }, this.policy, direction);
     this.offered = { sdp, direction };
     return { type: 'offer', sdp };
   }
@@ -246,7 +274,7 @@ export class MediaPeer {
     const port = await this.localPort();
     // RFC 3264 §8.4: while we hold, our answer is sendonly (or inactive); JsSIP never rewrites answers.
     const localDirection: MediaDirection = this.holdFlags().local ? 'sendonly' : 'sendrecv';
-    this.answered = buildAnswer(this.origin, offer, { address: this.options.localAddress, port, srtpKeyBase64: this.srtpKeyBase64 }, this.policy, localDirection);
+    this.answered = buildAnswer(this.shared.origin, offer, { address: this.options.localAddress, port, srtpKeyBase64: this.shared.srtpKeyBase64 }, this.policy, localDirection);
     return { type: 'answer', sdp: this.answered.sdp };
   }
 
@@ -293,7 +321,7 @@ export class MediaPeer {
         throw domError('InvalidStateError', `a remote answer in signalingState "${this.state}" without an outstanding offer of ours`);
       }
       // Throws when the answer is unusable: JsSIP ACKs and BYEs with 488 (RTCSession.js:2098).
-      const plan = readAnswer(description.sdp, { direction: offered.direction, policy: this.policy, srtpKeyBase64: this.srtpKeyBase64 });
+      const plan = readAnswer(description.sdp, { direction: offered.direction, policy: this.policy, srtpKeyBase64: this.shared.srtpKeyBase64 });
       this.transition('set-remote-answer');
       this.remoteDesc = { type: 'answer', sdp: description.sdp };
       await this.configure({ ...plan, remoteHold: this.plan?.remoteHold ?? false });
@@ -310,7 +338,7 @@ export class MediaPeer {
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     this.listeners.clear();
     for (const sender of this.senders) sender.track?.stop();
-    if (this.portPromise) this.fireAndForget('close', this.options.mediaPort.close());
+    if (this.usedPort && !this.shared.keepForNextPeer) this.fireAndForget('close', this.options.mediaPort.close());
   }
 
   private transition(move: SignalingMove): void {
@@ -327,19 +355,19 @@ export class MediaPeer {
     return this.options.holdState?.() ?? { local: false, remote: false };
   }
 
-  /** Opens the media port once; every description of the call uses the same port. */
-  private localPort(): Promise<number> {
-    this.portPromise ??= this.options.mediaPort
+  /** Opens the media port once per call; every description of the call uses the same port. */
+  private async localPort(): Promise<number> {
+    this.usedPort = true;
+    const opening = (this.shared.portOpening ??= this.options.mediaPort
       .open({ localAddress: this.options.localAddress, portRange: this.options.portRange })
-      .then(({ port }) => {
-        if (this.state === 'closed') {
-          // close() raced the open: the port it could not close yet is closed now.
-          this.fireAndForget('close', this.options.mediaPort.close());
-          throw domError('InvalidStateError', 'the peer closed while its media port was opening');
-        }
-        return port;
-      });
-    return this.portPromise;
+      .then(({ port }) => port));
+    const port = await opening;
+    if (this.state === 'closed') {
+      // close() raced the open: the port it could not close yet is closed now (unless kept).
+      if (!this.shared.keepForNextPeer) this.fireAndForget('close', this.options.mediaPort.close());
+      throw domError('InvalidStateError', 'the peer closed while its media port was opening');
+    }
+    return port;
   }
 
   private async configure(plan: MediaPlan): Promise<void> {

@@ -352,4 +352,28 @@ describe('MediaPeer with real JsSIP', () => {
     expect(incoming.port.config).toMatchObject({ remotePort: out.port.port, direction: 'sendrecv' });
     await waitFor('packets both ways', () => out.port.received > 5 && incoming.port.received > 5);
   });
+
+  it('INVITE failover: a new session on the same CallMedia re-offers the same port, o= line and key; the port stays open', async () => {
+    const [alice, bob] = await pair({ user: 'alice', media: { srtp: 'optional' }, port: { log: [] } }, { user: 'bob', media: { srtp: 'optional' } });
+    // The first INVITE is lost (a silent server).
+    let dropped = 0;
+    alice.socket.rewrite = (message) => (/^INVITE /.test(message) && dropped++ === 0 ? [] : [{ message }]);
+    bob.onIncoming = (session) => setTimeout(() => bob.answer(session), 20);
+    const first = alice.call('sip:bob@test.invalid');
+    await waitFor('first INVITE sent', () => alice.sentMatching(/^INVITE /).length === 1);
+    first.media.keepMediaForNextSession();
+    first.session.terminate();
+    expect(first.port.closed).toBe(false);
+    let confirmed = false;
+    const retry = alice.ua.call('sip:bob@test.invalid', { ...first.media.jssipOptions(), eventHandlers: { confirmed: () => (confirmed = true) } } as unknown as Parameters<typeof alice.ua.call>[1]);
+    first.media.bindSession(retry);
+    await waitFor('retry confirmed', () => confirmed);
+    const [lost, sent] = alice.sentMatching(/^INVITE /).map(bodyOf);
+    expect(sent).toBe(lost);
+    expect(first.port.closed).toBe(false);
+    expect((alice.options.port?.log ?? []).filter((line) => line.startsWith('open'))).toHaveLength(1);
+    await waitFor('media both ways', () => first.port.received > 5 && (bob.calls[0]?.port.received ?? 0) > 5);
+    retry.terminate();
+    await waitFor('port closed at hang-up', () => first.port.closed);
+  });
 });

@@ -103,6 +103,17 @@ describe('MediaPeer', () => {
     await waitFor('port closed', () => port.closed);
   });
 
+  it('a port kept for a next session is closed by CallMedia.close() when none adopts it', async () => {
+    const { peer, port, media } = newPeer();
+    await peer.setLocalDescription(await peer.createOffer());
+    media.keepMediaForNextSession();
+    peer.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(port.closed).toBe(false);
+    await media.close();
+    expect(port.closed).toBe(true);
+  });
+
   it('DTMF: refused before negotiation and without telephone-event; validated tones go to the port', async () => {
     const a = newPeer();
     const sender = a.peer.getSenders()[0];
