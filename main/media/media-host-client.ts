@@ -80,6 +80,10 @@ export class MediaHostClient {
         clearTimeout(timer);
         reject(new Error(`media host exited while starting (code ${code}, signal ${signal})`));
       });
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`media host could not start: ${error.message}`));
+      });
     });
     return client;
   }

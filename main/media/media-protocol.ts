@@ -167,6 +167,11 @@ export interface MediaStats {
   /** The far end's SSRC, or null. */
   remoteSsrc: number | null;
   localSsrc: number;
+  /**
+   * Intervals between consecutive audio packets as the sender issued them (gaps excluded), ms,
+   * over the session; null before two packets. Target: p50 ≈ ptime, p99 ≤ ptime + 2.
+   */
+  sendIntervalMs: { p50: number; p99: number; max: number; count: number } | null;
 }
 
 /** Every command: its parameters and its answer value. */

@@ -27,6 +27,7 @@ import { decodeG711, encodeG711 } from './g711-codec';
 import type {
   AudioSourceSpec, ConfigureParams, MediaEvents, MediaStats, OpenParams, TransportAddress,
 } from './media-protocol';
+import { IntervalHistogram } from './interval-histogram';
 import { estimateMos } from './mos-estimate';
 import { packetsDue } from './packet-schedule';
 import { buildBye, buildCompoundReport, readCompoundReport, roundTripMs, rtcpIntervalMs } from './rtcp-report';
@@ -78,6 +79,8 @@ export class MediaSession {
   private bytesSent = 0;
   private sentSinceReport = false;
   private sendErrorReported = false;
+  private readonly sendIntervals = new IntervalHistogram();
+  private lastSendAt: number | null = null;
 
   // Receive side.
   private reception: RtpReceiveStats | null = null;
@@ -241,6 +244,7 @@ export class MediaSession {
       lastPacketAt: this.lastPacketAt,
       remoteSsrc: this.remoteSsrc,
       localSsrc: this.ssrc,
+      sendIntervalMs: this.sendIntervals.summary(),
     };
   }
 
@@ -277,7 +281,9 @@ export class MediaSession {
     if (due.skipped > 0) this.gap = true;
     for (let i = 0; i < due.count; i++) this.guard(() => this.sendSlot(due.firstIndex + i));
     this.nextIndex = due.firstIndex + due.count;
-    this.timers.set('packet', due.nextDelayMs, () => this.tick());
+    // Whole milliseconds, rounded up: Node keeps one timer list per distinct duration, and waking
+    // a fraction early would only find nothing due and sleep again.
+    this.timers.set('packet', Math.ceil(due.nextDelayMs), () => this.tick());
   }
 
   private sendSlot(index: number): void {
@@ -301,6 +307,10 @@ export class MediaSession {
       this.gap = true;
       return;
     }
+    const now = this.deps.clock.now();
+    // Intervals between consecutive audio packets only: a gap (mute, hold, DTMF) is not jitter.
+    if (!this.gap && this.lastSendAt !== null) this.sendIntervals.record(now - this.lastSendAt);
+    this.lastSendAt = now;
     this.sendRtp(config.payloadType, this.gap, timestamp, encodeG711(config.codec, this.frame), target);
     this.gap = false;
   }

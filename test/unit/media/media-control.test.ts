@@ -160,3 +160,26 @@ it('timeout 0 never reports inactivity', async () => {
   expect(inactive).toHaveLength(0);
   await closePair(pair);
 });
+
+it('rtcp-mux: RTCP goes to the RTP port (RFC 5761), is demultiplexed on receipt and still yields a round trip', async () => {
+  const pair = await openPair(host);
+  const far = createSocket('udp4');
+  const rtcpTypes: number[] = [];
+  far.on('message', (msg) => {
+    if (msg[1]! >= 192 && msg[1]! <= 223) rtcpTypes.push(msg[1]!);
+  });
+  await new Promise<void>((resolve) => far.bind(0, LOOPBACK, resolve));
+  try {
+    await host.configure(towards(pair.a.session, far.address().port, { rtcpMux: true, rtcpIntervalMs: 200 }));
+    await waitFor('a muxed sender report', () => rtcpTypes.includes(200), 3000);
+    await connect(host, pair, { rtcpMux: true, rtcpIntervalMs: 200 }, { rtcpMux: true, rtcpIntervalMs: 200 });
+    await waitFor('round trip via muxed RTCP', async () => (await host.stats(pair.a.session)).rttMs !== null, 4000);
+    const a = await host.stats(pair.a.session);
+    // Muxed RTCP is not mistaken for RTP: no bogus loss, one source.
+    expect(a.packetsLost).toBe(0);
+    expect(a.remoteSsrc).toBe((await host.stats(pair.b.session)).localSsrc);
+  } finally {
+    far.close();
+    await closePair(pair);
+  }
+});

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DtmfSender } from '../../../main/media/dtmf-sender';
+import { IntervalHistogram } from '../../../main/media/interval-histogram';
 import { estimateMos, mosFromR, rFactor } from '../../../main/media/mos-estimate';
 import { packetsDue } from '../../../main/media/packet-schedule';
 import { buildBye, buildCompoundReport, ntpFromEpochMs, ntpMiddle32, readCompoundReport, roundTripMs, rtcpIntervalMs } from '../../../main/media/rtcp-report';
@@ -131,6 +132,17 @@ describe('packet pacing', () => {
 
   it('after a stall sends at most three late packets and skips the older ones', () => {
     expect(packetsDue(0, 20, 0, 200)).toEqual({ firstIndex: 8, skipped: 8, count: 3, nextDelayMs: 20 });
+  });
+});
+
+describe('IntervalHistogram', () => {
+  it('p50/p99 within 0.1 ms, max exact', () => {
+    const h = new IntervalHistogram();
+    expect(h.summary()).toBeNull();
+    for (let i = 0; i < 98; i++) h.record(20.04);
+    h.record(23.5);
+    h.record(250);
+    expect(h.summary()).toEqual({ p50: 20.1, p99: 23.6, max: 250, count: 100 });
   });
 });
 
