@@ -36,6 +36,8 @@ export interface KamailioOptions {
   maxExpires?: number;
   /** Registrar default_expires, used when a REGISTER names no expiry; default 3600. */
   defaultExpires?: number;
+  /** Digest algorithm of the challenges (auth module `algorithm`); default MD5 (no parameter set). */
+  authAlgorithm?: 'MD5' | 'SHA-256';
 }
 
 /** One SIP request as Kamailio received it (logged from the top of request_route). */
@@ -88,8 +90,16 @@ export interface KamailioInstance {
   readonly caCertPem: string;
   /** 'AB:CD:…' like Node's X509Certificate.fingerprint256. */
   readonly certFingerprintSha256: string;
-  /** null: normal registrar; else answer every REGISTER with this code, before auth. */
-  setRegisterReply(code: number | null, reason?: string): Promise<void>;
+  /**
+   * null: normal registrar; else answer every REGISTER with this code, before auth, with
+   * `Retry-After: retryAfterSeconds` when given (RFC 3261 §20.33).
+   */
+  setRegisterReply(code: number | null, reason?: string, retryAfterSeconds?: number): Promise<void>;
+  /**
+   * Once: the next REGISTER that passes auth is answered and its TCP/TLS/WS connection closed right
+   * after (Kamailio `set_reply_close()`); the switch then resets itself.
+   */
+  closeAfterNextRegister(): Promise<void>;
   /** null: OPTIONS to the server itself gets 200; else this code. */
   setOptionsReply(code: number | null): Promise<void>;
   /** REGISTER (after auth) asking for 0 < expiry < seconds → 423 with `Min-Expires: seconds`. */
@@ -147,6 +157,7 @@ interface Settings {
   minExpires: number;
   maxExpires: number;
   defaultExpires: number;
+  authAlgorithm: 'MD5' | 'SHA-256';
 }
 
 /** Mirrors the $shv switches in kamailio.cfg; rendered into the config so restarts keep them. */
@@ -156,6 +167,7 @@ interface Switches {
   registerReason: string;
   optionsCode: number;
   minExpires423: number;
+  registerRetryAfter: number;
 }
 
 /**
@@ -212,7 +224,7 @@ class KamailioServer implements KamailioInstance {
   private records: WireRecord[] = [];
   private readonly events = new EventEmitter();
   private stopped = false;
-  private switches: Switches = { dropAll: false, registerCode: 0, registerReason: 'OK', optionsCode: 0, minExpires423: 0 };
+  private switches: Switches = { dropAll: false, registerCode: 0, registerReason: 'OK', optionsCode: 0, minExpires423: 0, registerRetryAfter: 0 };
 
   constructor(
     private readonly settings: Settings,
@@ -347,8 +359,13 @@ class KamailioServer implements KamailioInstance {
     return this.child.pid;
   }
 
-  async setRegisterReply(code: number | null, reason?: string): Promise<void> {
+  async setRegisterReply(code: number | null, reason?: string, retryAfterSeconds?: number): Promise<void> {
     if (code !== null) checkStatusCode(code);
+    if (retryAfterSeconds !== undefined && !(Number.isInteger(retryAfterSeconds) && retryAfterSeconds > 0)) {
+      throw new Error(`bad retryAfterSeconds: ${retryAfterSeconds} (a positive whole number of seconds)`);
+    }
+    this.switches.registerRetryAfter = code === null ? 0 : (retryAfterSeconds ?? 0);
+    await this.setShared('register_retry_after', this.switches.registerRetryAfter);
     const phrase = reason ?? (code === null ? 'OK' : (REASONS[code] ?? 'Test Switch'));
     checkConfigString(phrase, 'reason');
     this.switches.registerCode = code ?? 0;
@@ -356,6 +373,11 @@ class KamailioServer implements KamailioInstance {
     // Reason first: a request between the two calls must not pair the new code with an old reason.
     await this.setShared('register_reason', phrase);
     await this.setShared('register_code', this.switches.registerCode);
+  }
+
+  async closeAfterNextRegister(): Promise<void> {
+    // Not rendered into the config: a once-only switch should not survive a restart.
+    await this.setShared('close_after_register', 1);
   }
 
   async setOptionsReply(code: number | null): Promise<void> {
@@ -463,6 +485,9 @@ class KamailioServer implements KamailioInstance {
 
 function resolveSettings(opts: KamailioOptions): Omit<Settings, 'ip'> {
   const domain = opts.domain ?? 'trunkline.test';
+  if (opts.authAlgorithm !== undefined && opts.authAlgorithm !== 'MD5' && opts.authAlgorithm !== 'SHA-256') {
+    throw new Error(`bad authAlgorithm: ${String(opts.authAlgorithm)} (MD5 or SHA-256)`);
+  }
   if (!/^[A-Za-z0-9.-]+$/.test(domain)) throw new Error(`bad domain: ${domain}`);
   const users = opts.users ?? {};
   for (const [user, password] of Object.entries(users)) {
@@ -477,6 +502,7 @@ function resolveSettings(opts: KamailioOptions): Omit<Settings, 'ip'> {
     minExpires: opts.minExpires ?? 10,
     maxExpires: opts.maxExpires ?? 7200,
     defaultExpires: opts.defaultExpires ?? 3600,
+    authAlgorithm: opts.authAlgorithm ?? 'MD5',
   };
 }
 
@@ -512,6 +538,10 @@ function renderConfig(settings: Settings, switches: Switches, runtimeDir: string
     REGISTER_REASON: switches.registerReason,
     OPTIONS_CODE: switches.optionsCode,
     MIN_EXPIRES_423: switches.minExpires423,
+    REGISTER_RETRY_AFTER: switches.registerRetryAfter,
+    CLOSE_AFTER_REGISTER: 0,
+    // Kamailio 5.6 auth `algorithm`: unset means MD5 without an algorithm parameter (RFC 2617).
+    AUTH_ALGORITHM: settings.authAlgorithm === 'SHA-256' ? 'modparam("auth", "algorithm", "SHA-256")' : '',
   };
   return readFileSync(TEMPLATE_PATH, 'utf8').replace(/\{\{([A-Z0-9_]+)\}\}/g, (_, key: string) => {
     const value = values[key];

@@ -75,3 +75,61 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false> 
 export function newEngine(): SipEngine {
   return new SipEngine({ userAgent: 'Trunkline-test' });
 }
+
+/** One REGISTER request we sent or a final response we received, from the engine's SIP trace. */
+export interface RegisterExchange {
+  time: number;
+  direction: 'sent' | 'received';
+  cseq: number;
+  /** Status code of a response; null for a request. */
+  code: number | null;
+  /** Expires header of a request; null when absent. */
+  expires: string | null;
+}
+
+/**
+ * The REGISTER traffic of one line per Call-ID, in trace order: requests we sent (retransmissions
+ * left out) and the final responses we received. Provisional responses are left out too.
+ */
+export function registerDialogs(engine: SipEngine, id: string): Map<string, RegisterExchange[]> {
+  const dialogs = new Map<string, RegisterExchange[]>();
+  for (const entry of engine.trace(id)) {
+    if (entry.retransmission) continue;
+    const [start = '', ...lines] = entry.text.split('\r\n\r\n')[0]!.split('\r\n');
+    const header = (name: string): string | null => {
+      const line = lines.find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+      return line ? line.slice(line.indexOf(':') + 1).trim() : null;
+    };
+    const cseq = header('CSeq') ?? '';
+    if (!cseq.endsWith('REGISTER')) continue;
+    const code = start.startsWith('SIP/2.0 ') ? Number(start.split(' ')[1]) : null;
+    if (code !== null && code < 200) continue;
+    const callId = header('Call-ID') ?? '';
+    const list = dialogs.get(callId) ?? [];
+    list.push({ time: entry.time, direction: entry.direction, cseq: Number.parseInt(cseq, 10), code, expires: header('Expires') });
+    dialogs.set(callId, list);
+  }
+  return dialogs;
+}
+
+/**
+ * RFC 3261 §10.2 violations in one dialog: a request sent while an earlier one had no final
+ * response yet (`overlap`), or a CSeq not above every earlier one (`cseq`). `abandoned` lists the
+ * CSeqs a test knows were given up on (their late answers may still arrive).
+ */
+export function dialogViolations(exchanges: RegisterExchange[], abandoned: number[] = []): string[] {
+  const violations: string[] = [];
+  let highest = 0;
+  let open: number | null = null;
+  for (const x of exchanges) {
+    if (x.direction === 'sent') {
+      if (x.cseq <= highest) violations.push(`cseq ${x.cseq} after ${highest}`);
+      if (open !== null && !abandoned.includes(open)) violations.push(`overlap: ${x.cseq} sent while ${open} open`);
+      highest = Math.max(highest, x.cseq);
+      open = x.cseq;
+    } else if (x.cseq === open) {
+      open = null;
+    }
+  }
+  return violations;
+}
