@@ -102,6 +102,21 @@ describe('MediaPeer with real JsSIP', () => {
     expect(await receivedDuring(incoming.port, 300)).toBeGreaterThan(3);
   });
 
+  it('hold({useUpdate}) sends UPDATE with a=sendonly; unhold resumes', async () => {
+    const [alice, bob] = await pair();
+    const { out, incoming } = await connectedCall(alice, bob);
+    let held = false;
+    out.session.hold({ useUpdate: true }, () => (held = true));
+    await waitFor('UPDATE answered', () => held);
+    expect(bodyOf(alice.sentMatching(/^UPDATE /)[0] as string)).toMatch(/^a=sendonly\r$/m);
+    expect(incoming.port.config?.direction).toBe('recvonly');
+    let resumed = false;
+    out.session.unhold({ useUpdate: true }, () => (resumed = true));
+    await waitFor('UPDATE answered', () => resumed);
+    expect(out.port.config?.direction).toBe('sendrecv');
+    expect(await receivedDuring(incoming.port, 300)).toBeGreaterThan(3);
+  });
+
   it('a session refresh re-offer without changes is byte-identical, same o= version (RFC 3264 §8)', async () => {
     const [alice, bob] = await pair();
     const { out } = await connectedCall(alice, bob);

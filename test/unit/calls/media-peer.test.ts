@@ -64,6 +64,27 @@ describe('MediaPeer', () => {
     expect(a.media.plan?.codec).toBe('PCMA');
   });
 
+  it('a later answer to the same offer (a second 18x with SDP) re-targets the media; a remote re-offer with a new port too', async () => {
+    const a = newPeer();
+    const b = newPeer();
+    const c = newPeer();
+    const offer = await a.peer.createOffer();
+    await a.peer.setLocalDescription(offer);
+    for (const answerer of [b.peer, c.peer]) await answerer.setRemoteDescription(offer);
+    await a.peer.setRemoteDescription(await b.peer.createAnswer());
+    expect(a.port.config?.remotePort).toBe(b.port.port);
+    const later = await c.peer.createAnswer();
+    await a.peer.setRemoteDescription(later);
+    expect(a.port.config?.remotePort).toBe(c.port.port);
+    expect(a.peer.signalingState).toBe('stable');
+
+    const d = newPeer();
+    await negotiate(d.peer, a.peer);
+    expect(a.port.config?.remotePort).toBe(d.port.port);
+    // Having answered, a stray answer is refused (no outstanding offer of ours).
+    await expect(a.peer.setRemoteDescription(later)).rejects.toThrow(/InvalidStateError: a remote answer in signalingState "stable"/);
+  });
+
   it('refuses moves a browser refuses, with InvalidStateError', async () => {
     const { peer } = newPeer();
     await expect(peer.createAnswer()).rejects.toThrow(/InvalidStateError: createAnswer needs a remote offer \(signalingState is "stable"\)/);
