@@ -244,6 +244,28 @@ describe('baresip far ends through the harness Kamailio', () => {
     expect(unknown.sipCode).toBe(404);
   });
 
+  it('manual answer with accept(); a caller hanging up while it rings cancels (487)', async () => {
+    const a = await phone('1033', primary, { record: false });
+    const b = await phone('1034', primary, { answerMode: 'manual', record: false });
+    await a.dial(`sip:1034@${DOMAIN}`);
+    const incoming = await b.waitForEvent('CALL_INCOMING');
+    expect(incoming.peeruri).toContain('sip:1033@');
+    await b.accept();
+    await a.waitForEvent('CALL_ESTABLISHED');
+    await b.waitForEvent('CALL_ESTABLISHED');
+    await a.hangup();
+    await b.waitForEvent('CALL_CLOSED');
+
+    const since = Date.now();
+    await a.dial(`sip:1034@${DOMAIN}`);
+    await b.waitForEvent('CALL_INCOMING', () => true, 5_000, since);
+    await a.waitForEvent('CALL_RINGING', () => true, 5_000, since);
+    await a.hangup();
+    await b.waitForEvent('CALL_CLOSED', () => true, 5_000, since);
+    await eventually(() => messages(a, /^SIP\/2\.0 487 /).find((m) => /^CSeq: \d+ INVITE/m.test(m)), 3_000, '487 to the INVITE at A');
+    expect(messages(b, /^CANCEL /)).toHaveLength(1);
+  });
+
   it('blind transfer: the transferee gets REFER and calls the third phone, which answers', async () => {
     const a = await phone('1041', primary, { tone: { frequencyHz: 1000 } });
     const b = await phone('1042', primary, { record: false });
