@@ -64,6 +64,11 @@ export interface LinphoneInstance {
   output(): string[];
   /** Resolves with the first console line (already printed or coming) matching `re` after `since` (index into output()). */
   waitForOutput(re: RegExp, timeoutMs?: number, since?: number): Promise<string>;
+  /**
+   * SIP messages linphonec sent and received, from its log, oldest first; each block's first line
+   * is `sent to <addr>` or `received from <addr>`, then the message.
+   */
+  sipLog(): Promise<string[]>;
   /** DTMF digits it received, from its log, in order. */
   dtmfReceived(): Promise<string[]>;
   /** The log file's text (liblinphone, belle-sip, mediastreamer at level 6). */
@@ -268,6 +273,27 @@ class LinphonePhone implements LinphoneInstance {
       };
       this.emitter.on('line', on);
     });
+  }
+
+  async sipLog(): Promise<string[]> {
+    const blocks: string[] = [];
+    let current: string[] | null = null;
+    const timestamped = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3} /;
+    for (const raw of (await this.log()).split('\n')) {
+      const line = raw.replace(/\r$/, '');
+      if (timestamped.test(line)) {
+        if (current) blocks.push(current.join('\n').trimEnd());
+        current = null;
+        const received = /belle-sip-message-channel \[[^\]]*\]: received \[\d+\] new bytes from \[([^\]]+)\]/.exec(line);
+        const sent = /belle-sip-message-channel \[[^\]]*\]: message sent to \[([^\]]+)\]/.exec(line);
+        if (received) current = [`received from ${received[1]}`];
+        else if (sent) current = [`sent to ${sent[1]}`];
+        continue;
+      }
+      current?.push(line);
+    }
+    if (current) blocks.push(current.join('\n').trimEnd());
+    return blocks.filter((b) => /\nSIP\/2\.0 \d{3}|\n[A-Z]+ \S+ SIP\/2\.0/.test(b));
   }
 
   async dtmfReceived(): Promise<string[]> {

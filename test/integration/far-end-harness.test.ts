@@ -313,8 +313,14 @@ describe('linphonec far end', () => {
     linphone.hangup();
     await a.waitForEvent('CALL_CLOSED');
     await linphone.waitForOutput(/Call \d+ with sip:1052@\S+ ended/);
-    // The BYE reached baresip through Kamailio (linphonec's Contact has no GRUU here).
+    // linphonec's BYE reached baresip through Kamailio.
     expect(messages(a, /^BYE /)).toHaveLength(1);
+    // Its 200 to the INVITE names a GRUU as Contact (Kamailio granted one at REGISTER): in-dialog
+    // requests TO linphonec need a cfg that resolves GRUUs (the stock one answers them 478).
+    const log = await linphone.sipLog();
+    expect(log.find((b) => b.startsWith('received from') && /\nINVITE sip:1051@/.test(b))).toBeDefined();
+    const answer = log.find((b) => b.startsWith('sent to') && /\nSIP\/2\.0 200 /.test(b) && /\nCSeq: \d+ INVITE/i.test(b));
+    expect(answer).toMatch(/\nContact: <sip:1051@trunkline\.test;gr=urn:uuid:/i);
     await expectTone((await onlyRecording(a)).received, 800);
     await delay(300);
     await expectTone(linphone.recordingPath, 1000);
