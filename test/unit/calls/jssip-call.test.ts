@@ -153,6 +153,18 @@ describe('MediaPeer with real JsSIP', () => {
     expect(out.media.plan).toMatchObject({ direction: 'recvonly', remoteHold: true });
     await sleep(60);
     expect(await receivedDuring(incoming.port, 300)).toBe(0);
+    // Our re-offer while held: JsSIP rewrites what we write (sendrecv) into recvonly, which is
+    // exactly our last SDP (the recvonly answer to the hold), so it keeps that one's version.
+    const holdAnswer = bodyOf(alice.sentMatching(/^SIP\/2\.0 200 /).filter((m) => /CSeq: \d+ INVITE/.test(m)).at(-1) as string);
+    expect(holdAnswer).toMatch(/^a=recvonly\r$/m);
+    let refreshed = false;
+    out.session.renegotiate({}, () => (refreshed = true));
+    await waitFor('re-offer answered', () => refreshed);
+    const reoffer = bodyOf(alice.sentMatching(/^INVITE /).at(-1) as string);
+    expect(reoffer).toMatch(/^a=recvonly\r$/m);
+    expect(sdpVersion(reoffer)).toBe(sdpVersion(holdAnswer));
+    expect(sdpVersion(holdAnswer)).toBe(sdpVersion(bodyOf(alice.sentMatching(/^INVITE /)[0] as string)) + 1);
+    expect(out.port.config?.direction).toBe('recvonly');
     let both = false;
     out.session.hold({}, () => (both = true));
     await waitFor('alice hold answered', () => both);
