@@ -4,6 +4,8 @@
  */
 import type { FieldError, Infer, ParseResult } from './schema';
 import { boolean, integer, list, object, oneOf, optional, parseWith, secret, text } from './schema';
+import type { DnsConfig } from './dns-config';
+import { DEFAULT_DNS_CONFIG, parseDnsConfig } from './dns-config';
 
 export const TRANSPORTS = ['udp', 'tcp', 'tls', 'ws', 'wss'] as const;
 export type TransportKind = (typeof TRANSPORTS)[number];
@@ -154,6 +156,85 @@ export function parseLinesFile(input: unknown): ParseResult<LineConfig[]> {
     lines.push(result.value);
   });
   return errors.length ? { ok: false, errors } : { ok: true, value: lines };
+}
+
+/**
+ * Where the monitor takes a line's password from instead of `password` (so a config file can be
+ * committed without secrets): a file (its content, trailing line break removed) or an environment
+ * variable. Resolved by the monitor when it loads the file.
+ */
+export type PasswordSource = { kind: 'file'; path: string } | { kind: 'env'; name: string };
+
+/** The headless monitor's file: its lines, the resolver setting and each line's password source. */
+export interface MonitorFile {
+  /** Lines with `password` as written ("" where a source gives it). */
+  lines: LineConfig[];
+  dns: DnsConfig;
+  /** Line id → where its password comes from (absent: `password` itself). */
+  passwordSources: Record<string, PasswordSource>;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Takes `passwordFile`/`passwordEnv` off a raw line; errors name the field. */
+function passwordSourceOf(raw: unknown, path: string, errors: FieldError[]): { rest: unknown; source: PasswordSource | null } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { rest: raw, source: null };
+  const { passwordFile, passwordEnv, ...rest } = raw as Record<string, unknown>;
+  const given = ['password' in rest && 'password', passwordFile !== undefined && 'passwordFile', passwordEnv !== undefined && 'passwordEnv'].filter(Boolean);
+  if (given.length > 1) {
+    const [first, second] = given as string[];
+    errors.push({ path: `${path}.${second}`, message: `must not be given together with "${first}": use one of "password", "passwordFile" or "passwordEnv"` });
+    return { rest, source: null };
+  }
+  if (passwordFile !== undefined) {
+    if (typeof passwordFile !== 'string' || passwordFile.length === 0 || passwordFile.length > 4096 || passwordFile.includes('\0')) {
+      errors.push({ path: `${path}.passwordFile`, message: 'must be the path of a file holding the password (absolute, or relative to the config file)' });
+      return { rest, source: null };
+    }
+    return { rest, source: { kind: 'file', path: passwordFile } };
+  }
+  if (passwordEnv !== undefined) {
+    if (typeof passwordEnv !== 'string' || !ENV_NAME.test(passwordEnv) || passwordEnv.length > 128) {
+      errors.push({ path: `${path}.passwordEnv`, message: 'must be an environment variable name of letters, digits and "_" (not starting with a digit)' });
+      return { rest, source: null };
+    }
+    return { rest, source: { kind: 'env', name: passwordEnv } };
+  }
+  return { rest, source: null };
+}
+
+/**
+ * The headless monitor's file: `{ "lines": [ … ], "dns": { "servers": [ … ] } }`. Lines may name
+ * `passwordFile` or `passwordEnv` instead of `password` (exactly one of the three); `dns` is
+ * optional (default: the system's resolvers). Nothing is read here: resolving the sources is the
+ * monitor's job (see main/monitoring/monitor-config.ts).
+ */
+export function parseMonitorFile(input: unknown): ParseResult<MonitorFile> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, errors: [{ path: '(file)', message: 'must be a JSON object like { "lines": [ … ], "dns": { "servers": [ … ] } }' }] };
+  }
+  const record = input as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  const passwordSources: Record<string, PasswordSource> = {};
+  const sources: (PasswordSource | null)[] = [];
+  const lines = Array.isArray(record.lines)
+    ? record.lines.map((raw, i) => {
+        const { rest, source } = passwordSourceOf(raw, `lines[${i}]`, errors);
+        sources.push(source);
+        return rest;
+      })
+    : record.lines;
+  const { dns: rawDns, ...others } = record;
+  const parsedLines = parseLinesFile({ ...others, lines });
+  if (!parsedLines.ok) errors.push(...parsedLines.errors.map((e) => (e.message.startsWith('is not a known field') ? { ...e, message: 'is not a known field (known: lines, dns)' } : e)));
+  const dns = rawDns === undefined ? { ok: true as const, value: DEFAULT_DNS_CONFIG } : parseDnsConfig(rawDns, 'dns');
+  if (!dns.ok) errors.push(...dns.errors);
+  if (errors.length || !parsedLines.ok || !dns.ok) return { ok: false, errors };
+  parsedLines.value.forEach((line, i) => {
+    const source = sources[i];
+    if (source) passwordSources[line.id] = source;
+  });
+  return { ok: true, value: { lines: parsedLines.value, dns: dns.value, passwordSources } };
 }
 
 /** How a server is named to a person: "127.0.0.1:5060/udp". */

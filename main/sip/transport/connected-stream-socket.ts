@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { SipSocketOptions } from './sip-socket';
+import type { SipSocketOptions, SocketEndpoint } from './sip-socket';
 import { SocketBase } from './socket-base';
 import { connectStream } from './stream-connect';
 
@@ -19,6 +19,12 @@ export abstract class ConnectedStreamSocket extends SocketBase {
     const socket = this.connection;
     if (!socket || !this.isConnected() || socket.localAddress === undefined || socket.localPort === undefined) return null;
     return { address: socket.localAddress, port: socket.localPort };
+  }
+
+  remoteAddress(): SocketEndpoint | null {
+    const socket = this.connection;
+    if (!socket || !this.isConnected() || socket.remoteAddress === undefined || socket.remotePort === undefined) return null;
+    return { address: socket.remoteAddress, port: socket.remotePort };
   }
 
   protected open(): void {

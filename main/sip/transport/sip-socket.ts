@@ -56,6 +56,18 @@ export interface TraceRecord {
   retransmission: boolean;
   /** Clock time, epoch ms. */
   time: number;
+  /** How the message travelled (for HEP export and captures); absent from records made up by tests. */
+  transport?: TransportKind;
+  /** Our end of the socket when the message passed; null when not known (not connected). */
+  local?: SocketEndpoint | null;
+  /** The server's end (the resolved address, not the configured host name); null when not known. */
+  remote?: SocketEndpoint | null;
+}
+
+/** An IP address (v4 dotted, v6 without brackets) and a port. */
+export interface SocketEndpoint {
+  address: string;
+  port: number;
 }
 
 /**

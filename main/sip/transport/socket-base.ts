@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import { TimerSet } from '../clock';
-import type { SipSocket, SipSocketOptions, TraceRecord, TransportFailure } from './sip-socket';
+import type { SipSocket, SipSocketOptions, SocketEndpoint, TraceRecord, TransportFailure } from './sip-socket';
 import { endpointLabel, hostForUri } from './failure';
 import { isKeepalive } from './message-head';
 import { rewriteTopVia } from './via';
@@ -101,6 +101,9 @@ export abstract class SocketBase implements SipSocket {
 
   abstract localAddress(): { address: string; port: number } | null;
 
+  /** The peer's resolved address and port; null when not connected. Traced with every message. */
+  abstract remoteAddress(): SocketEndpoint | null;
+
   /** Starts connection setup; report with `opened()` or `fail()`. */
   protected abstract open(): void;
   /** Hands one message to the OS; false when it cannot be sent at all. */
@@ -143,7 +146,9 @@ export abstract class SocketBase implements SipSocket {
   droppedMessages = 0;
 
   protected trace(direction: TraceRecord['direction'], text: string, retransmission: boolean): void {
-    if (this.ontrace && !isKeepalive(text)) this.ontrace({ direction, text, retransmission, time: this.clock.now() });
+    if (this.ontrace && !isKeepalive(text)) {
+      this.ontrace({ direction, text, retransmission, time: this.clock.now(), transport: this.options.transport, local: this.localAddress(), remote: this.remoteAddress() });
+    }
   }
 
   private transition(next: SocketState): void {

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import type { Socket as DatagramSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { SipSocketOptions, TransportFailure } from './sip-socket';
+import type { SipSocketOptions, SocketEndpoint, TransportFailure } from './sip-socket';
 import { failureFromError } from './failure';
 import { isKeepalive } from './message-head';
 import { SocketBase } from './socket-base';
@@ -64,6 +64,16 @@ export class UdpSipSocket extends SocketBase {
 
   localAddress(): { address: string; port: number } | null {
     return this.boundAddress();
+  }
+
+  remoteAddress(): SocketEndpoint | null {
+    if (!this.socket || !this.ready) return null;
+    try {
+      const { address, port } = this.socket.remoteAddress();
+      return { address, port };
+    } catch {
+      return null; // ERR_SOCKET_DGRAM_NOT_CONNECTED: between a failure and the reconnect
+    }
   }
 
   override stopRetransmitting(branch: string): void {
