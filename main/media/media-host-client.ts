@@ -125,7 +125,7 @@ export class MediaHostClient {
     return this.request('dtmf', { session, digits, durationMs, gapMs }, this.requestTimeoutMs + takesMs);
   }
 
-  /** Mute stops our RTP packets (RTCP continues). */
+  /** Mute stops our audio packets (RTCP continues; DTMF still goes out). */
   mute(session: string, muted: boolean): Promise<void> {
     return this.request('mute', { session, muted }).then(() => undefined);
   }

@@ -118,6 +118,7 @@ export interface DtmfResult {
   digits: string;
 }
 
+/** Mute stops our audio packets; RTCP continues and queued or new DTMF still goes out. */
 export interface MuteParams {
   session: string;
   muted: boolean;

@@ -28,12 +28,20 @@ async function closePair(pair: { a: { session: string }; b: { session: string } 
 }
 
 /** A UDP socket on loopback that counts RTP packets (and keeps their payload types). */
-async function listener(): Promise<{ socket: Socket; port: number; packets: { pt: number; at: number; from: number }[] }> {
+interface Seen {
+  pt: number;
+  marker: boolean;
+  seq: number;
+  ts: number;
+  payload: Buffer;
+}
+
+async function listener(): Promise<{ socket: Socket; port: number; packets: Seen[] }> {
   const socket = createSocket('udp4');
-  const packets: { pt: number; at: number; from: number }[] = [];
-  socket.on('message', (msg, rinfo) => {
+  const packets: Seen[] = [];
+  socket.on('message', (msg) => {
     if (msg[1]! >= 192 && msg[1]! <= 223) return; // RTCP
-    packets.push({ pt: msg[1]! & 0x7f, at: Date.now(), from: rinfo.port });
+    packets.push({ pt: msg[1]! & 0x7f, marker: (msg[1]! & 0x80) !== 0, seq: msg.readUInt16BE(2), ts: msg.readUInt32BE(4), payload: msg.subarray(12) });
   });
   await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
   return { socket, port: socket.address().port, packets };
@@ -55,6 +63,30 @@ it('RFC 4733 digits "159#" arrive as dtmf events exactly once each, in order', a
   // 100 ms rounded up to whole 20 ms packets.
   for (const d of digits) expect(d.durationMs).toBe(100);
   await closePair(pair);
+});
+
+it('while muted only telephone-events go out, with the same timestamp per digit', async () => {
+  const pair = await openPair(host);
+  const far = await listener();
+  try {
+    await host.configure(towards(pair.a.session, far.port));
+    await host.mute(pair.a.session, true);
+    await sleep(100);
+    far.packets.length = 0;
+    await host.sendDtmf(pair.a.session, '7', { durationMs: 60 });
+    await sleep(100);
+    // 60 ms at 20 ms: 2 growing packets + 3 end packets, all payload type 101, no audio.
+    expect(far.packets.map((p) => p.pt)).toEqual([101, 101, 101, 101, 101]);
+    expect(new Set(far.packets.map((p) => p.ts)).size).toBe(1);
+    expect(far.packets.map((p) => p.marker)).toEqual([true, false, false, false, false]);
+    // RFC 4733 §2.3: event 7, end bit on the last three, volume 10, duration in samples.
+    expect(far.packets.map((p) => p.payload.toString('hex'))).toEqual(['070a00a0', '070a0140', '078a01e0', '078a01e0', '078a01e0']);
+    // Each retransmission is a new RTP packet: consecutive sequence numbers.
+    expect(far.packets.map((p) => (p.seq - far.packets[0]!.seq + 65536) % 65536)).toEqual([0, 1, 2, 3, 4]);
+  } finally {
+    far.socket.close();
+    await closePair(pair);
+  }
 });
 
 it('DTMF is refused when the far end did not negotiate telephone-event', async () => {
@@ -182,4 +214,20 @@ it('rtcp-mux: RTCP goes to the RTP port (RFC 5761), is demultiplexed on receipt 
     far.close();
     await closePair(pair);
   }
+});
+
+it('IPv6: sessions bound on ::1 exchange RTP and RTCP', async () => {
+  const base = 42000 + ((process.pid * 3) % 10000);
+  await host.open({ session: 'v6a', localAddress: '::1', portMin: base, portMax: base + 9 });
+  const b = await host.open({ session: 'v6b', localAddress: '::1', portMin: base + 10, portMax: base + 19 });
+  const a = (await host.stats('v6a')).localRtp.port;
+  await host.configure({ ...towards('v6a', b.rtpPort, { rtcpIntervalMs: 200 }), remoteAddress: '::1' });
+  await host.configure({ ...towards('v6b', a, { rtcpIntervalMs: 200 }), remoteAddress: '::1' });
+  await waitFor('RTP and a round trip over IPv6', async () => {
+    const s = await host.stats('v6a');
+    return s.packetsReceived > 10 && s.rttMs !== null;
+  }, 4000);
+  expect((await host.stats('v6b')).latched).toBe(false);
+  await host.close('v6a');
+  await host.close('v6b');
 });

@@ -31,6 +31,9 @@ it('bad requests are answered with errors naming the field', async () => {
   await expect(h.configure(towards(pair.a.session, 30000, { ptimeMs: 25 }))).rejects.toThrow(/ptimeMs/);
   await expect(h.setSource(pair.a.session, { kind: 'tone', frequencyHz: 5000, dBFS: -10 })).rejects.toThrow(/source\.frequencyHz/);
   await expect(h.open({ session: pair.a.session, localAddress: LOOPBACK, portMin: 30000, portMax: 30100 })).rejects.toThrow(/already open/);
+  // A failing file operation is that request's error; the session and the host carry on.
+  await expect(h.record(pair.a.session, '/nonexistent-dir/x.wav')).rejects.toThrow(/ENOENT/);
+  await expect(h.stats(pair.a.session)).resolves.toMatchObject({ session: pair.a.session });
   expect(h.running).toBe(true);
 });
 
