@@ -17,17 +17,19 @@ const INDEX = `<!doctype html><html><head><meta http-equiv="Content-Security-Pol
 
 let dir: string;
 let host: DevHost;
+let clock: FakeClock | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'trunkline-devhost-'));
   await writeFile(join(dir, 'index.html'), INDEX);
   await writeFile(join(dir, 'secret.txt'), 'not served');
-  const clock = new FakeClock();
+  clock = new FakeClock();
   host = await startDevHost({ rendererDir: dir, engine: new SipEngine({ clock, createChannel: () => new ScriptedChannel(clock) }) });
 });
 
 afterAll(async () => {
-  await host?.stop();
+  // Stopping unregisters, which waits (in virtual time) for the REGISTER in flight.
+  await Promise.all([host?.stop(), clock?.advanceAsync(5_000)]);
   await rm(dir, { recursive: true, force: true });
 });
 

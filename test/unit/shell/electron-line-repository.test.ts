@@ -184,6 +184,6 @@ describe('settings file (electron-store) with passwords encrypted by safeStorage
     expect((added as { value: LineView }).value.config.hasPassword).toBe(true);
     expect(file.text).not.toContain('bridge-secret');
     expect(open(file).repository.loadLines()[0]!.password).toBe('bridge-secret');
-    await engine.shutdown(100);
+    await Promise.all([engine.shutdown(100), clock.advanceAsync(200)]);
   });
 });

@@ -53,17 +53,19 @@ describe('line service (the main side of the bridge)', () => {
   });
 
   it('an edit without a password keeps the stored one; with one, replaces it', async () => {
-    const { service, repository } = setup();
+    const { clock, service, repository } = setup();
     await service.dispatch('lines:add', [input]);
     const { password: _pw, ...noPassword } = input;
-    expect((await service.dispatch('lines:update', ['a', { ...noPassword, retryDelay: 90 }])).ok).toBe(true);
+    // An edit unregisters the old line first, which waits (in virtual time) for its REGISTER.
+    const [edited] = await Promise.all([service.dispatch('lines:update', ['a', { ...noPassword, retryDelay: 90 }]), clock.advanceAsync(5_000)]);
+    expect(edited.ok).toBe(true);
     expect(repository.loadLines()[0]).toMatchObject({ password: 'pw', retryDelay: 90 });
-    await service.dispatch('lines:update', ['a', { ...input, password: 'new' }]);
+    await Promise.all([service.dispatch('lines:update', ['a', { ...input, password: 'new' }]), clock.advanceAsync(5_000)]);
     expect(repository.loadLines()[0]!.password).toBe('new');
   });
 
   it('exports the monitor format without secrets unless asked, and imports it back', async () => {
-    const { service, engine } = setup();
+    const { clock, service, engine } = setup();
     await service.dispatch('lines:add', [input]);
     const plain = (await service.dispatch('lines:export', [{ includeSecrets: false }])) as { ok: true; value: string };
     expect(plain.value).not.toContain('"password"');
@@ -71,7 +73,8 @@ describe('line service (the main side of the bridge)', () => {
     expect(JSON.parse(secret.value).lines[0].password).toBe('pw');
     const imported = await service.dispatch('lines:import', [plain.value.replace('"a"', '"b"')]);
     expect(imported).toEqual({ ok: true, value: { added: 1, replaced: 0 } });
-    const again = await service.dispatch('lines:import', [plain.value]);
+    // Replacing line a unregisters it first, which waits (in virtual time) for its REGISTER.
+    const [again] = await Promise.all([service.dispatch('lines:import', [plain.value]), clock.advanceAsync(5_000)]);
     expect(again).toEqual({ ok: true, value: { added: 0, replaced: 1 } });
     expect(engine.config('a').password).toBe('pw');
   });
