@@ -36,7 +36,9 @@
  *   emitted (the first event of an answered call is CALL_ESTABLISHED, direction incoming). Events: REGISTER_OK/FAIL, CALL_INCOMING,
  *   CALL_RINGING, CALL_PROGRESS, CALL_ESTABLISHED, CALL_CLOSED (param = reason, e.g. "486 Busy
  *   Here"), CALL_DTMF_START/END (param = digit), CALL_RTPESTAB, CALL_LOCAL_SDP/REMOTE_SDP, TRANSFER,
- *   TRANSFER_FAILED, CALL_MENC.
+ *   TRANSFER_FAILED, CALL_MENC. DTMF by SIP INFO (`application/dtmf-relay`) raises the same
+ *   CALL_DTMF_START; its body needs `Signal=` (0-9 * # a-d, lower case) AND `Duration=`, else 400.
+ * - A call beyond `call_max_calls` is answered 486 "Max Calls" (a busy callee with maxCalls 1).
  * - TLS: `sip_cafile` is loaded, but 1.0.0 does NOT verify the server certificate (it registers
  *   over TLS without any CA as well); the TLS listener is at the `sip_listen` port + 1. Over
  *   TCP/TLS the Contact names the connection's local address (127.0.0.1:ephemeral), not sip_listen.
@@ -96,6 +98,8 @@ export interface BaresipOptions {
   extraAccounts?: BaresipAccount[];
   /** Registration interval in seconds; default 600. */
   regint?: number;
+  /** Concurrent calls before baresip answers 486 "Max Calls" (`call_max_calls`); default 4. Use 1 for a busy callee. */
+  maxCalls?: number;
   /** PEM trusted for TLS registrars (`sip_cafile`), e.g. the harness Kamailio's `caCertPem`. */
   caCertPem?: string;
 }
@@ -184,8 +188,16 @@ export interface BaresipInstance {
   sipLog(): string[];
   /** The last lines of baresip's output (default 60). */
   logTail(lines?: number): string;
-  /** Kills baresip (bounded) and, unless `keepFiles`, removes its temp dir. Idempotent. */
-  stop(opts?: { keepFiles?: boolean }): Promise<void>;
+  /** SIGSTOP: the phone goes silent mid-call (no RTP, no SIP answers, no BYE) until thaw(). */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
+  /**
+   * Ends baresip (bounded) and, unless `keepFiles`, removes its temp dir. Idempotent. Default
+   * `abrupt: false`: SIGTERM, so open calls get their BYE and recordings their WAV header;
+   * `abrupt: true`: SIGKILL, the far end just vanishes.
+   */
+  stop(opts?: { keepFiles?: boolean; abrupt?: boolean }): Promise<void>;
 }
 
 const START_TIMEOUT_MS = 10_000;
@@ -242,6 +254,7 @@ function validate(opts: BaresipOptions): void {
   for (const account of [opts, ...(opts.extraAccounts ?? [])]) {
     if (/[;"<>\s,]/.test(account.password)) throw new Error(`baresip ${opts.name}: password of ${account.user} has characters an account line cannot carry (; " < > , space)`);
   }
+  if (opts.maxCalls !== undefined && !(Number.isInteger(opts.maxCalls) && opts.maxCalls >= 1)) throw new Error(`baresip ${opts.name}: maxCalls must be an integer ≥ 1, got ${opts.maxCalls}`);
   const freq = opts.tone?.frequencyHz ?? 440;
   if (!Number.isInteger(freq) || freq < 10 || freq > 20000) throw new Error(`baresip ${opts.name}: tone.frequencyHz must be an integer 10…20000, got ${freq}`);
 }
@@ -269,7 +282,7 @@ function renderConfig(opts: BaresipOptions, sip: { ip: string; port: number }, c
     'poll_method\t\tepoll',
     `sip_listen\t\t${sip.ip}:${sip.port}`,
     'call_local_timeout\t120',
-    'call_max_calls\t\t4',
+    `call_max_calls\t\t${opts.maxCalls ?? 4}`,
     `audio_source\t\tausine,${opts.tone?.frequencyHz ?? 440}`,
     'ausrc_srate\t\t48000',
     'ausrc_channels\t\t2',
@@ -528,15 +541,31 @@ class BaresipPhone implements BaresipInstance {
     return this.logLines.slice(-lines).join('\n');
   }
 
-  async stop(opts: { keepFiles?: boolean } = {}): Promise<void> {
+  freeze(): void {
+    signal(this.runningPid(), 'SIGSTOP');
+  }
+
+  thaw(): void {
+    signal(this.runningPid(), 'SIGCONT');
+  }
+
+  private runningPid(): number {
+    const child = this.child;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) throw new Error(`baresip ${this.name} is not running`);
+    return child.pid;
+  }
+
+  async stop(opts: { keepFiles?: boolean; abrupt?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     try {
       this.ctrl?.close();
       const child = this.child;
       if (child?.pid && child.exitCode === null && child.signalCode === null) {
-        // SIGTERM lets sndfile close its WAVs (headers written); SIGKILL if it lingers.
-        signal(child.pid, 'SIGTERM');
+        // SIGTERM lets sndfile close its WAVs (headers written); SIGKILL if it lingers. A frozen
+        // phone must be thawed to act on SIGTERM.
+        signal(child.pid, opts.abrupt ? 'SIGKILL' : 'SIGTERM');
+        signal(child.pid, 'SIGCONT');
         if (!(await settles(this.exited, KILL_GRACE_MS))) {
           signal(child.pid, 'SIGKILL');
           if (!(await settles(this.exited, KILL_GRACE_MS))) throw new Error(`baresip ${this.name}: still running after SIGKILL`);

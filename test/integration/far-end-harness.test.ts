@@ -244,6 +244,38 @@ describe('baresip far ends through the harness Kamailio', () => {
     expect(unknown.sipCode).toBe(404);
   });
 
+  it('a frozen far end sends no RTP until thawed; an abrupt stop sends no BYE', async () => {
+    const a = await phone('1038', primary, { record: false });
+    const b = await phone('1039', primary, { record: false });
+    await a.dial(`sip:1039@${DOMAIN}`);
+    await a.waitForEvent('CALL_ESTABLISHED');
+    await eventually(async () => ((await a.rtpStats()).rxPackets > 5 ? true : undefined), 3_000, 'RTP at A');
+    b.freeze();
+    await delay(100);
+    const frozen = await a.rtpStats();
+    await delay(400);
+    expect((await a.rtpStats()).rxPackets - frozen.rxPackets).toBeLessThanOrEqual(1);
+    b.thaw();
+    await eventually(async () => ((await a.rtpStats()).rxPackets - frozen.rxPackets >= 10 ? true : undefined), 3_000, 'RTP again after thaw');
+    await b.stop({ abrupt: true });
+    await delay(300);
+    expect(messages(a, /^BYE /)).toHaveLength(0);
+    expect(a.events('CALL_CLOSED')).toHaveLength(0);
+  });
+
+  it('a callee with maxCalls 1 in a call answers a second caller 486 (busy)', async () => {
+    const b = await phone('1035', primary, { maxCalls: 1, record: false });
+    const a = await phone('1036', primary, { record: false });
+    const c = await phone('1037', primary, { record: false });
+    await a.dial(`sip:1035@${DOMAIN}`);
+    await b.waitForEvent('CALL_ESTABLISHED');
+    await c.dial(`sip:1035@${DOMAIN}`);
+    const busy = await c.waitForEvent('CALL_CLOSED');
+    expect(busy.sipCode).toBe(486);
+    expect(busy.param).toMatch(/Max Calls/);
+    await a.hangup();
+  });
+
   it('manual answer with accept(); a caller hanging up while it rings cancels (487)', async () => {
     const a = await phone('1033', primary, { record: false });
     const b = await phone('1034', primary, { answerMode: 'manual', record: false });
