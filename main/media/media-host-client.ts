@@ -147,7 +147,10 @@ export class MediaHostClient {
     return () => set.delete(listener as (payload: never) => void);
   }
 
-  /** Kills the child (SIGTERM, then SIGKILL after `graceMs`); resolves when it has exited. */
+  /**
+   * Stops the child: SIGTERM (it closes every session: RTCP BYE, recordings finalised), SIGKILL if
+   * it is still there after `graceMs`. Resolves when it has exited.
+   */
   async stop(graceMs = 2000): Promise<void> {
     if (this.exited) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));

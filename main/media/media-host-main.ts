@@ -42,8 +42,10 @@ function start(): void {
   // A fault inside one session must not end every call: report it and keep serving.
   process.on('uncaughtException', (error) => post({ kind: 'event', event: 'error', payload: { session: null, message: `uncaught: ${error.message}` } }));
   process.on('unhandledRejection', (reason) => post({ kind: 'event', event: 'error', payload: { session: null, message: `unhandled rejection: ${String(reason)}` } }));
-  // Parent gone (fork): close sockets and leave; nobody is left to ask for the recordings.
-  process.on('disconnect', () => void host.closeAll().finally(() => process.exit(0)));
+  // Parent gone (fork) or asked to stop: send RTCP BYEs, finalise recordings, leave.
+  const leave = (): void => void host.closeAll().finally(() => process.exit(0));
+  process.on('disconnect', leave);
+  process.on('SIGTERM', leave);
 
   post({ kind: 'ready', pid: process.pid });
 }

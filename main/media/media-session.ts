@@ -192,9 +192,11 @@ export class MediaSession {
     this.recorder = null;
     this.recordNextTs = null;
     if (previous) await previous.close();
-    if (path !== null) {
-      this.recorder = await WavRecorder.create(path, (error) => this.fault(error));
-    }
+    if (path === null) return;
+    const recorder = await WavRecorder.create(path, (error) => this.fault(error));
+    // Closed (or another record request won) while the file was being created.
+    if (this.closed || this.recorder) await recorder.close();
+    else this.recorder = recorder;
   }
 
   setMuted(muted: boolean): void {

@@ -2,9 +2,11 @@
  * The parent's side of the protocol against a real child: validation errors name the field, a
  * killed child rejects what was pending and reports its exit, and nothing of it throws in the parent.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 import type { MediaClientEvents, MediaHostClient } from '../../../main/media/media-host-client';
-import { LOOPBACK, connect, openPair, startHost, towards } from './media-test-kit';
+import { LOOPBACK, connect, openPair, startHost, tempDir, towards } from './media-test-kit';
 
 // Real processes and sockets on a shared 2-core machine: generous bounds, never timing assertions.
 vi.setConfig({ testTimeout: 20_000, hookTimeout: 20_000 });
@@ -78,4 +80,23 @@ it('stats events arrive every second while a session is open, and stop after clo
   await new Promise((resolve) => setTimeout(resolve, 1200));
   expect(seen.length).toBe(count);
   off();
+});
+
+it('stop() lets the child finalise recordings before it exits', async () => {
+  const h = await host();
+  const dir = tempDir();
+  try {
+    const pair = await openPair(h);
+    const file = join(dir.path, 'stopped.wav');
+    await h.setSource(pair.a.session, { kind: 'tone', frequencyHz: 800, dBFS: -20 });
+    await h.record(pair.b.session, file);
+    await connect(h, pair);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await h.stop();
+    const header = readFileSync(file);
+    expect(header.readUInt32LE(40)).toBe(header.length - 44);
+    expect(header.length - 44).toBeGreaterThan(8000);
+  } finally {
+    dir.remove();
+  }
 });
