@@ -11,6 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { analyseWav, makeToneWav, readWavMono, toneMargin, toneShare } from '../harness/audio';
 import { startBaresip, type BaresipInstance, type BaresipOptions, type Recording } from '../harness/baresip';
+import { netstring, splitNetstrings } from '../harness/ctrl-tcp';
 import type { KamailioInstance } from '../harness/kamailio';
 import { startLinphone, type LinphoneInstance } from '../harness/linphone';
 import { DOMAIN, startPair, USERS } from './engine-fixture';
@@ -75,6 +76,26 @@ async function expectTone(path: string, frequencyHz: number): Promise<void> {
 function messages(p: BaresipInstance, startLine: RegExp): string[] {
   return p.sipLog().filter((block) => startLine.test(block.split('\n')[1] ?? ''));
 }
+
+describe('ctrl_tcp netstrings', () => {
+  it('splits complete netstrings, keeps a partial one, counts bytes not characters', () => {
+    const first = netstring('{"event":true,"type":"CALL_DTMF_START","param":"5"}');
+    const second = netstring('{"param":"é"}');
+    expect(second.subarray(0, 3).toString()).toBe('14:');
+    const joined = Buffer.concat([first, second]);
+    const cut = joined.length - 4;
+    const head = splitNetstrings(joined.subarray(0, cut));
+    expect(head.payloads.map((p) => JSON.parse(p.toString()).param)).toEqual(['5']);
+    const tail = splitNetstrings(Buffer.concat([head.rest, joined.subarray(cut)]));
+    expect(tail.payloads.map((p) => JSON.parse(p.toString()).param)).toEqual(['é']);
+    expect(tail.rest.length).toBe(0);
+  });
+
+  it('refuses a stream it cannot re-synchronise', () => {
+    expect(() => splitNetstrings(Buffer.from('x2:{},'))).toThrow(/bad netstring length/);
+    expect(() => splitNetstrings(Buffer.from('2:{}!'))).toThrow(/trailing comma/);
+  });
+});
 
 describe('audio checks (sox and Goertzel on generated WAVs)', () => {
   let dir: string;
