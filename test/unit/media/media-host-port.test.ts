@@ -21,7 +21,8 @@ afterAll(async () => {
 });
 
 const range = (offset: number): { min: number; max: number } => {
-  const min = 36000 + ((process.pid * 11) % 20000) + offset;
+  // Even, so a two-port range holds exactly one RTP/RTCP pair.
+  const min = 36000 + 2 * ((process.pid * 11) % 10000) + offset;
   return { min, max: min + 19 };
 };
 
