@@ -87,6 +87,7 @@ export type LineEvent =
   | { kind: 'rejected'; server: ServerRef; cause: EventCause }
   | { kind: 'retry'; afterSeconds: number }
   | { kind: 're-register'; server: ServerRef | null; why: string }
+  | { kind: 'connection-lost'; server: ServerRef }
   | { kind: 'failback'; server: ServerRef }
   | { kind: 'failback-failed'; server: ServerRef; cause: EventCause }
   | { kind: 'binding-removed'; server: ServerRef; removed: boolean; cause: EventCause }
@@ -115,6 +116,7 @@ export function describeLineEvent(event: LineEvent): string {
     case 'rejected': return `registration rejected by ${role(event.server)}: ${causeText(event.cause)}`;
     case 'retry': return `retry after ${event.afterSeconds} s`;
     case 're-register': return event.server ? `${event.why} (${role(event.server)})` : event.why;
+    case 'connection-lost': return `connection to ${role(event.server)} lost`;
     case 'failback': return `failback to ${role(event.server)}`;
     case 'failback-failed': return `failback probe to ${role(event.server)} failed: ${causeText(event.cause)}`;
     case 'binding-removed': return `binding on ${role(event.server)} ${event.removed ? 'removed' : 'not removed'}: ${causeText(event.cause)}`;

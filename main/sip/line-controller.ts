@@ -282,7 +282,7 @@ export class LineController {
         if (event.during === 'connection') {
           // A TCP/TLS/WS connection to the active server dropped: re-register at once (a new
           // connection, a new Contact — the machine removes the old one in the same REGISTER).
-          return this.attemptRegister(index, { kind: 're-register', server: this.serverRef(index), why: 'connection lost' });
+          return this.attemptRegister(index, { kind: 'connection-lost', server: this.serverRef(index) });
         }
         return this.pathFailed(index, event.cause, 'refresh');
     }

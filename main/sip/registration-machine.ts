@@ -45,6 +45,11 @@ const LEGAL: Record<RegistrationState, readonly RegistrationState[]> = {
   unbinding: ['idle'],
 };
 
+/** Throws an Error naming both states unless `from → to` is a move of the diagram above. */
+export function assertRegistrationTransition(from: RegistrationState, to: RegistrationState): void {
+  if (!LEGAL[from].includes(to)) throw new Error(`illegal REGISTER dialog transition ${from} → ${to}`);
+}
+
 /** Why a REGISTER failed, in the policy's terms (SPEC "Registration behaviour"). */
 export interface FailureCause {
   /** unavailable: 500/503, silence, connect failure; auth-failed: 403 or a repeated 401/407; rejected: any other final failure. */
@@ -97,6 +102,8 @@ export class RegistrationMachine {
   private grantedSeconds: number | null = null;
   /** Contact URI → epoch ms until which the registrar may hold it. */
   private readonly held = new Map<string, number>();
+  /** Every Contact this dialog has asked to bind: only these are ever removed as stale. */
+  private readonly used = new Set<string>();
   private readonly listeners = new Set<(event: RegistrationEvent) => void>();
   private unbindPromise: Promise<UnbindOutcome> | null = null;
   private registerAfterUnbind = false;
@@ -301,7 +308,10 @@ export class RegistrationMachine {
     ];
     const before = this.held.get(current);
     // A REGISTER whose answer we do not know may create the binding: count it as held.
-    if (expires > 0) this.held.set(current, Math.max(before ?? 0, now + expires * 1000));
+    if (expires > 0) {
+      this.held.set(current, Math.max(before ?? 0, now + expires * 1000));
+      this.used.add(current);
+    }
     this.cseq += 1;
     const request = { callId: this.options.callId, cseq: this.cseq, expires, contacts };
     const remaining = Math.max(1, budgetMs - (now - started));
@@ -328,16 +338,18 @@ export class RegistrationMachine {
     const now = this.options.clock.now();
     const listed = new Map(result.contacts.filter((c) => c.ours).map((c) => [c.uri, c.expires]));
     for (const contact of sent) {
-      let seconds = 0;
-      if (listed.has(contact.uri)) seconds = listed.get(contact.uri) ?? (contact.expires > 0 ? (result.expiresHeader ?? contact.expires) : 0);
-      // A registrar that lists nothing: trust what we asked for (RFC 3261 §10.2.4 fallback).
-      else if (result.contacts.length === 0) seconds = contact.expires > 0 ? (result.expiresHeader ?? contact.expires) : 0;
+      const listedSeconds = listed.get(contact.uri);
+      // A removal the registrar still lists is still held; an added Contact it does not list in
+      // the same spelling (some registrars rewrite it) is trusted to be bound as asked.
+      const seconds = contact.expires === 0 ? (listedSeconds ?? 0) : (listedSeconds ?? result.expiresHeader ?? contact.expires);
       if (seconds > 0) this.held.set(contact.uri, now + seconds * 1000);
       else this.held.delete(contact.uri);
     }
-    // Ours, listed, yet not in this request: a binding we had lost track of. Removed next.
+    // A Contact we used earlier, still listed though we thought it gone: removed by the next
+    // REGISTER. A listed URI we never sent is the registrar's own spelling of one of ours (a
+    // rewritten Contact): removing it would remove the binding we just made, so it stays.
     for (const [uri, seconds] of listed) {
-      if (!sent.some((c) => c.uri === uri) && seconds !== null && seconds > 0) this.held.set(uri, now + seconds * 1000);
+      if (!sent.some((c) => c.uri === uri) && this.used.has(uri) && seconds !== null && seconds > 0) this.held.set(uri, now + seconds * 1000);
     }
   }
 
@@ -484,7 +496,7 @@ export class RegistrationMachine {
 
   private transition(to: RegistrationState): void {
     if (this.current === to) return;
-    if (!LEGAL[this.current].includes(to)) throw new Error(`REGISTER dialog ${this.options.callId}: illegal transition ${this.current} → ${to}`);
+    assertRegistrationTransition(this.current, to);
     this.current = to;
   }
 

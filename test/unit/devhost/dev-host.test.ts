@@ -23,8 +23,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'trunkline-devhost-'));
   await writeFile(join(dir, 'index.html'), INDEX);
   await writeFile(join(dir, 'secret.txt'), 'not served');
-  clock = new FakeClock();
-  host = await startDevHost({ rendererDir: dir, engine: new SipEngine({ clock, createChannel: () => new ScriptedChannel(clock) }) });
+  const fake = new FakeClock();
+  clock = fake;
+  host = await startDevHost({ rendererDir: dir, engine: new SipEngine({ clock: fake, createChannel: () => new ScriptedChannel(fake) }) });
 });
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RegistrationEvent } from '../../../main/sip/registration-machine';
-import { RegistrationMachine } from '../../../main/sip/registration-machine';
+import { assertRegistrationTransition, RegistrationMachine } from '../../../main/sip/registration-machine';
+import type { ChannelCall } from './scripted-channel';
 import { FakeClock } from '../../fake-clock';
 import { ScriptedChannel } from './scripted-channel';
 
@@ -159,20 +160,26 @@ describe('registration machine: no stale bindings', () => {
     expect(server.liveBindings()).toEqual([]);
   });
 
-  it('the 200 OK lists an old Contact of ours we did not know of: removed at once with expires=0; other devices are left alone', async () => {
-    const { clock, server, machine } = setup();
-    const forgotten = 'sip:forgotten@10.0.0.1:39000;transport=tcp';
-    server.bindings.set(forgotten, clock.now() + 3_600_000);
+  it('the 200 OK still lists an old Contact of ours we thought gone: removed at once with expires=0; other devices and rewritten spellings are left alone', async () => {
+    const { clock, server, machine } = setup(20);
+    machine.register();
+    await clock.advanceAsync(100);
+    const old = server.contact();
+    server.dropConnection();
+    // Idle past the old grant: we think the old binding expired, but this registrar kept it.
+    await clock.advanceAsync(30_000);
+    server.bindings.set(old, clock.now() + 3_600_000);
+    server.bindings.set('sip:c-rewritten@192.0.2.1:5060', clock.now() + 3_600_000);
     server.others = ['sip:desk-phone@10.0.0.9:5060'];
     machine.register();
     await clock.advanceAsync(100);
-    expect(server.calls).toHaveLength(2);
-    expect(server.calls[1]!.contacts).toEqual([{ uri: server.contact(), expires: 3600 }, { uri: forgotten, expires: 0 }]);
-    expect(server.liveBindings()).toEqual([server.contact()]);
-    expect(machine.nextRefreshAt! - clock.now()).toBeGreaterThan(1_700_000);
+    const [first, cleanup] = server.calls.slice(-2) as [ChannelCall, ChannelCall];
+    expect(first.contacts).toEqual([{ uri: server.contact(), expires: 20 }]);
+    expect(cleanup.contacts).toEqual([{ uri: server.contact(), expires: 20 }, { uri: old, expires: 0 }]);
+    expect(server.liveBindings()).toEqual(['sip:c-rewritten@192.0.2.1:5060', server.contact()]);
     await Promise.all([machine.unbind(3_000), clock.advanceAsync(100)]);
     expect(server.calls.at(-1)!.contacts.map((c) => c.uri)).toEqual([server.contact()]);
-    expect(server.calls.flatMap((c) => c.contacts).some((c) => c.uri.includes('desk-phone') || c.uri === '*')).toBe(false);
+    expect(server.calls.flatMap((c) => c.contacts).some((c) => c.uri.includes('desk-phone') || c.uri.includes('rewritten') || c.uri === '*')).toBe(false);
   });
 
   it('a REGISTER that timed out may still have been processed: the unbind removes that Contact too', async () => {
@@ -192,5 +199,13 @@ describe('registration machine: no stale bindings', () => {
     const { server, machine } = setup();
     expect(await machine.unbind(3_000)).toMatchObject({ kind: 'removed', reason: 'no binding held' });
     expect(server.wire).toHaveLength(0);
+  });
+});
+
+describe('registration machine: transitions', () => {
+  it('refuses moves the diagram does not have', () => {
+    expect(() => assertRegistrationTransition('idle', 'bound')).toThrow('illegal REGISTER dialog transition idle → bound');
+    expect(() => assertRegistrationTransition('unbinding', 'registering')).toThrow();
+    expect(() => assertRegistrationTransition('bound', 'refreshing')).not.toThrow();
   });
 });
