@@ -79,3 +79,22 @@ describe('engine bookkeeping', () => {
     expect(channels.every((c) => c.disposed)).toBe(true);
   });
 });
+
+describe('engine: what calls use', () => {
+  it('activeServer, whenRegistered, reportServerUnavailable and link by line id', async () => {
+    const { clock, engine, channels } = setup();
+    engine.addLine(config('a'));
+    expect(engine.activeServer('a')).toBeNull();
+    const registered = engine.whenRegistered('a', 5_000);
+    await clock.advanceAsync(100);
+    await expect(registered).resolves.toBe(0);
+    expect(engine.activeServer('a')).toBe(0);
+    engine.reportServerUnavailable('a', 0, { code: 503, reason: 'Service Unavailable' });
+    await clock.advanceAsync(100);
+    expect(engine.activeServer('a')).toBe(1);
+    expect(channels).toHaveLength(2);
+    expect(engine.link('a', 1)).toBeNull();
+    expect(() => engine.link('a', 2)).toThrow(RangeError);
+    expect(() => engine.activeServer('nope')).toThrow('no line "nope"');
+  });
+});
