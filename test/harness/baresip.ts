@@ -189,8 +189,13 @@ export interface BaresipInstance {
   registered(timeoutMs?: number): Promise<void>;
   /** Recordings so far, oldest first. Complete WAVs only after the call closed or stop(). */
   recordings(): Promise<Recording[]>;
-  /** SIP messages baresip printed (`-s` trace), as raw text blocks, oldest first. */
+  /**
+   * SIP messages baresip printed (`-s` trace), oldest first. Each block: first line
+   * `<PROTO> <src> -> <dst>`, then the message as on the wire (headers, blank line, body).
+   */
   sipLog(): string[];
+  /** The sipLog() blocks whose start line (request or status line) matches `startLine`, e.g. /^INVITE / or /^SIP\/2\.0 200 /. */
+  sipMessages(startLine: RegExp): string[];
   /** The last lines of baresip's output (default 60). */
   logTail(lines?: number): string;
   /** SIGSTOP: the phone goes silent mid-call (no RTP, no SIP answers, no BYE) until thaw(). */
@@ -539,6 +544,10 @@ class BaresipPhone implements BaresipInstance {
 
   sipLog(): string[] {
     return [...this.sipBlocks];
+  }
+
+  sipMessages(startLine: RegExp): string[] {
+    return this.sipBlocks.filter((block) => startLine.test(block.split('\n')[1] ?? ''));
   }
 
   logTail(lines = 60): string {

@@ -74,7 +74,7 @@ async function expectTone(path: string, frequencyHz: number): Promise<void> {
 
 /** SIP messages in a phone's trace whose first line matches `startLine`. */
 function messages(p: BaresipInstance, startLine: RegExp): string[] {
-  return p.sipLog().filter((block) => startLine.test(block.split('\n')[1] ?? ''));
+  return p.sipMessages(startLine);
 }
 
 describe('ctrl_tcp netstrings', () => {
