@@ -21,7 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,10 +86,11 @@ const TONE_SECONDS = 120;
 interface ProcessState {
   live: Set<{ killNow(): void }>;
   counter: number;
+  swept: boolean;
 }
 const STATE_KEY = Symbol.for('trunkline.test.linphone');
 const state: ProcessState = ((globalThis as Record<symbol, ProcessState | undefined>)[STATE_KEY] ??= (() => {
-  const fresh: ProcessState = { live: new Set(), counter: 0 };
+  const fresh: ProcessState = { live: new Set(), counter: 0, swept: false };
   process.once('exit', () => {
     for (const phone of fresh.live) phone.killNow();
   });
@@ -101,6 +102,10 @@ export async function startLinphone(opts: LinphoneOptions): Promise<LinphoneInst
   if (!/^[A-Za-z0-9._~+-]+$/.test(opts.user)) throw new Error(`linphone ${opts.name}: user must be plain SIP user characters, got ${JSON.stringify(opts.user)}`);
   if (/[\r\n]/.test(opts.password)) throw new Error(`linphone ${opts.name}: password must be one line`);
   await ensureSystemPackages(['linphone-cli', 'sox', 'bsdutils']);
+  if (!state.swept) {
+    state.swept = true;
+    await sweepOrphans();
+  }
   const safeName = opts.name.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 12);
   const dir = await mkdtemp(join(tmpdir(), `${DIR_PREFIX}${process.pid}-${safeName}-`));
   const phone = new LinphonePhone(opts, dir, await freeSipPort(opts.registrar.transport));
@@ -370,6 +375,29 @@ async function freeSipPort(transport: 'udp' | 'tcp'): Promise<number> {
     if (free) return port;
   }
   throw new Error('no free SIP port for linphonec after 20 tries');
+}
+
+/** Kills linphonecs left by a test worker that died without stop(); their dir names carry its pid. */
+async function sweepOrphans(): Promise<void> {
+  const pattern = new RegExp(`^${DIR_PREFIX}(\\d+)-`);
+  for (const entry of await readdir(tmpdir())) {
+    const owner = Number(pattern.exec(entry)?.[1]);
+    if (!owner || owner === process.pid || isAlive(owner)) continue;
+    const dir = join(tmpdir(), entry);
+    const pid = Number(await readFile(join(dir, 'linphonec.pid'), 'utf8').catch(() => ''));
+    const comm = pid ? await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '') : '';
+    if (comm.trim() === 'linphonec') signal(pid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
