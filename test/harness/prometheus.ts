@@ -86,6 +86,8 @@ export interface PrometheusOptions {
   rules?: string;
   /** host:port of an Alertmanager to send alerts to. */
   alertmanager?: string;
+  /** Sent as `Authorization: Bearer …` on every scrape (monitors run with --metrics-auth-file). */
+  bearerToken?: string;
 }
 
 /** One sample of an instant query. */
@@ -119,6 +121,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     'scrape_configs:',
     '  - job_name: trunkline',
     `    static_configs: [{ targets: [${options.targets.map((t) => `"${t}"`).join(', ')}] }]`,
+    ...(options.bearerToken ? ['    authorization:', `      credentials: "${options.bearerToken}"`] : []),
   ].join('\n');
   await writeFile(join(dir, 'prometheus.yml'), `${config}\n`);
   if (options.rules) await writeFile(join(dir, 'rules.yml'), options.rules);
