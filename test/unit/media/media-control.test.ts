@@ -231,3 +231,50 @@ it('IPv6: sessions bound on ::1 exchange RTP and RTCP', async () => {
   await host.close('v6a');
   await host.close('v6b');
 });
+
+it('a re-configure (re-INVITE) keeps SSRC, sequence numbers and the timestamp running; the first packet after hold carries the marker', async () => {
+  const pair = await openPair(host);
+  const far = await listener();
+  const ssrcs = new Set<number>();
+  far.socket.on('message', (msg) => ssrcs.add(msg.readUInt32BE(8)));
+  try {
+    await host.configure(towards(pair.a.session, far.port));
+    await waitFor('packets before hold', () => far.packets.length >= 10);
+    await host.configure(towards(pair.a.session, far.port, { direction: 'recvonly' }));
+    await sleep(200);
+    const beforeResume = far.packets.length;
+    await host.configure(towards(pair.a.session, far.port, { direction: 'sendrecv', codec: 'PCMA', payloadType: 8 }));
+    await waitFor('packets after resume', () => far.packets.length >= beforeResume + 10);
+    const audio = far.packets.filter((p) => p.pt === 0 || p.pt === 8);
+    const firstAfter = audio.findIndex((p) => p.pt === 8);
+    const last = audio[firstAfter - 1]!;
+    const next = audio[firstAfter]!;
+    expect((next.seq - last.seq + 65536) % 65536).toBe(1);
+    // ≈ 200 ms of hold passed in timestamp units (8 samples per ms), not a restart.
+    const tsStep = (next.ts - last.ts + 2 ** 32) % 2 ** 32;
+    expect(tsStep).toBeGreaterThan(150 * 8);
+    expect(tsStep).toBeLessThan(1000 * 8);
+    expect(tsStep % 160).toBe(0);
+    expect(next.marker).toBe(true);
+    expect(audio.slice(1, firstAfter).every((p) => !p.marker)).toBe(true);
+    expect(ssrcs.size).toBe(1);
+  } finally {
+    far.socket.close();
+    await closePair(pair);
+  }
+});
+
+it('ptime 30: 240-byte payloads, timestamps 240 apart', async () => {
+  const pair = await openPair(host);
+  const far = await listener();
+  try {
+    await host.configure(towards(pair.a.session, far.port, { ptimeMs: 30 }));
+    await waitFor('packets', () => far.packets.length >= 6);
+    const audio = far.packets.slice(0, 6);
+    expect(audio.every((p) => p.payload.length === 240)).toBe(true);
+    for (let i = 1; i < audio.length; i++) expect((audio[i]!.ts - audio[i - 1]!.ts + 2 ** 32) % 2 ** 32).toBe(240);
+  } finally {
+    far.socket.close();
+    await closePair(pair);
+  }
+});
