@@ -278,7 +278,7 @@ export class LineController {
         }
         return;
       case 'lost':
-        if (index !== this.active) return;
+        if (index !== this.active && index !== this.path) return;
         if (event.during === 'connection') {
           // A TCP/TLS/WS connection to the active server dropped: re-register at once (a new
           // connection, a new Contact — the machine removes the old one in the same REGISTER).

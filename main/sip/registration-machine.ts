@@ -168,11 +168,17 @@ export class RegistrationMachine {
 
   /**
    * Registers: from idle a new registration, when bound a refresh now; while a REGISTER is in
-   * flight nothing new (its outcome will be reported); while unbinding, right after the unbind.
+   * flight nothing new (its outcome will be reported); while an unbind is under way (or waits
+   * for the transaction in flight), right after it.
    * Before a Retry-After has passed it reports `failed` (unavailable) without sending anything.
    */
   register(): void {
     if (this.disposed) return;
+    if (this.unbindPromise) {
+      // An unbind waits for the transaction in flight: registering again comes after it.
+      this.registerAfterUnbind = true;
+      return;
+    }
     switch (this.current) {
       case 'registering':
       case 'refreshing':

@@ -209,3 +209,23 @@ describe('registration machine: transitions', () => {
     expect(() => assertRegistrationTransition('bound', 'refreshing')).not.toThrow();
   });
 });
+
+describe('registration machine: register during an unbind', () => {
+  it('register() while an unbind waits for the refresh in flight registers right after the Expires:0, and reports it', async () => {
+    const { clock, server, machine, events } = setup(60);
+    machine.register();
+    await clock.advanceAsync(100);
+    server.challengeNext = 1;
+    server.challengeLatencyMs = 1_000;
+    await clock.advanceAsync(30_000);
+    expect(machine.state).toBe('refreshing');
+    const unbound = machine.unbind(3_000);
+    machine.register();
+    await clock.advanceAsync(2_000);
+    expect((await unbound).kind).toBe('removed');
+    expect(server.calls.map((c) => c.kind)).toEqual(['register', 'register', 'unregister', 'register']);
+    expect(server.overlapping()).toEqual([]);
+    expect(machine.state).toBe('bound');
+    expect(events.at(-1)).toMatchObject({ kind: 'ok', refreshed: false });
+  });
+});
