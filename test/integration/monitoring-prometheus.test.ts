@@ -27,9 +27,9 @@ const RULES = join(process.cwd(), 'docs', 'prometheus', 'trunkline-rules.yml');
 const TOKEN = 'scrape-token-7f3a';
 const dir = mkdtempSync(join(tmpdir(), 'trunkline-monitoring-'));
 
-/** The monitor as `npm run monitor -- …` runs it (tsx main/monitor/cli.ts …). */
+/** The monitor as `npm run monitor -- …` runs it (node --import tsx main/monitor/cli.ts …): one process, so signals reach it. */
 function monitor(args: string[]) {
-  const child = spawn(join('node_modules', '.bin', 'tsx'), ['main/monitor/cli.ts', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'main/monitor/cli.ts', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
