@@ -9,6 +9,7 @@ import { estimateMos, mosFromR, rFactor } from '../../../main/media/mos-estimate
 import { packetsDue } from '../../../main/media/packet-schedule';
 import { buildBye, buildCompoundReport, ntpFromEpochMs, ntpMiddle32, readCompoundReport, roundTripMs, rtcpIntervalMs } from '../../../main/media/rtcp-report';
 import { RtpReceiveStats } from '../../../main/media/rtp-receive-stats';
+import { createSrtpContexts, decodeInlineKey } from '../../../main/media/srtp-sdes';
 import { TelephoneEventReceiver, decodeTelephoneEvent, eventPacketPlan } from '../../../main/media/telephone-event';
 
 describe('RtpReceiveStats (RFC 3550 A.1, A.3, A.8)', () => {
@@ -132,6 +133,24 @@ describe('packet pacing', () => {
 
   it('after a stall sends at most three late packets and skips the older ones', () => {
     expect(packetsDue(0, 20, 0, 200)).toEqual({ firstIndex: 8, skipped: 8, count: 3, nextDelayMs: 20 });
+  });
+});
+
+describe('SDES keys (RFC 4568) → SRTP contexts', () => {
+  it('the inline key is master key ‖ salt; our key encrypts, theirs decrypts (RFC 3711 B.3 session keys)', () => {
+    const ours = Buffer.from('E1F97A0D3E018BE0D64FA32C06DE4139' + '0EC675AD498AFEEBB6960B3AABE6', 'hex').toString('base64');
+    const theirs = Buffer.alloc(30, 7).toString('base64');
+    const { srtp, srtcp } = createSrtpContexts({ suite: 'AES_CM_128_HMAC_SHA1_80', sendKey: ours, receiveKey: theirs });
+    expect(srtp.localContext.srtpSessionKey.toString('hex')).toBe('c61e7a93744f39ee10734afe3ff7a087');
+    expect(srtp.localContext.srtpSessionSalt.toString('hex')).toBe('30cbbc08863d8c85d49db34a9ae1');
+    expect(srtp.localContext.srtpSessionAuthTag.toString('hex')).toBe('cebe321f6ff7716b6fd4ab49af256a156d38baa4');
+    expect(srtp.remoteContext.masterKey.equals(Buffer.alloc(16, 7))).toBe(true);
+    expect(srtcp.localContext.masterSalt.toString('hex')).toBe('0ec675ad498afeebb6960b3aabe6');
+  });
+
+  it('refuses a key that is not 30 bytes of base64, naming the field', () => {
+    expect(() => decodeInlineKey(Buffer.alloc(29).toString('base64'), 'srtp.receiveKey')).toThrow(/srtp\.receiveKey: must be base64 of 30 bytes/);
+    expect(() => decodeInlineKey('@@@@', 'srtp.sendKey')).toThrow(/srtp\.sendKey/);
   });
 });
 
