@@ -6,7 +6,7 @@
  * Prometheus and page TrunkDown for each line — and nothing may page before that.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -126,6 +126,15 @@ describe('Prometheus scrapes two monitors; Alertmanager pages TrunkDown', () => 
     expect((await prom.query('trunkline_line_state{state="registered"} == 1')).length).toBe(2);
     expect((await prom.query('trunkline_register_responses_total{class="2xx"} > 0')).length).toBe(2);
     expect((await prom.query('process_resident_memory_bytes')).length).toBe(2);
+    // Every query of the shipped Grafana dashboard is valid PromQL and finds data.
+    const dashboard = JSON.parse(readFileSync(join(process.cwd(), 'docs', 'grafana', 'trunkline-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets) {
+        const samples = await prom.query(target.expr.replaceAll('$instance', '.*').replaceAll('$line', '.*'));
+        // Rates need two scrapes of a series; test calls are not scheduled here.
+        if (!/rate\(|increase\(|test_call/.test(target.expr)) expect(samples.length, panel.title).toBeGreaterThan(0);
+      }
+    }
     // Registered for a few evaluations with `for: 2s`: nothing has paged.
     await new Promise((r) => setTimeout(r, 3000));
     expect((await prom.alerts()).filter((a) => a.labels.alertname === 'TrunkDown')).toEqual([]);
