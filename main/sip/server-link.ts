@@ -1,8 +1,10 @@
 /**
  * One JsSIP UA bound to one server of one line, over our own socket. It connects on demand, keeps
- * the Contact on the real local address, and runs one client transaction at a time with a
- * silence budget: no response within the budget means the server is unavailable, whatever JsSIP's
- * 32 s Timer F would say (SPEC "signal retry count").
+ * the Contact on the real local address, and runs client transactions with a silence budget: no
+ * response within the budget means the server is unavailable, whatever JsSIP's 32 s Timer F would
+ * say (SPEC "signal retry count"). A transaction that times out or is abandoned is cancelled for
+ * good: no retransmission, no late challenge answered. Which REGISTER may be sent when is the
+ * registration machine's business (one at a time per dialog); calls reuse the same UA (`ua`).
  */
 import type { Socket } from 'jssip';
 import { UA, URI } from 'jssip';
