@@ -138,6 +138,20 @@ export function jsonEvent(snapshot: LineSnapshot, time: number): string {
  */
 type MonitorEngineOptions = EngineOptions & { traceSink?: TraceSink; registrationObserver?: RegistrationObserver };
 
+/** How long after start a HEP export that has sent nothing while SIP flowed is worth a warning. */
+const HEP_SILENCE_WARNING_MS = 20_000;
+
+/**
+ * Until the engine calls `traceSink`, --hep exports nothing: say so in the log rather than leave
+ * an operator wondering why Homer stays empty.
+ */
+function warnIfNothingExported(hep: HepExporter, engine: SipEngine, log: ReturnType<typeof createMonitorLogger>): void {
+  setTimeout(() => {
+    const sipSeen = engine.snapshots().some((s) => s.code !== null);
+    if (sipSeen && hep.stats().sent === 0) log.warn({ stats: hep.stats() }, 'HEP export has sent nothing although SIP was exchanged: this engine build does not call the trace sink');
+  }, HEP_SILENCE_WARNING_MS).unref();
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config = readConfig(args.config);
@@ -197,6 +211,7 @@ async function main(): Promise<void> {
   engine.onHistory((entry) => log.info({ line: entry.line, from: entry.from, to: entry.to, server: entry.server, event: entry.event?.kind }, entry.reason));
   for (const line of config.lines) engine.addLine(line);
   running = true;
+  if (hep) warnIfNothingExported(hep, engine, log);
   log.info({ config: args.config, lines: config.lines.length, dnsServers: config.dns.servers }, 'monitor started');
 
   const reloader = new ConfigReloader({
