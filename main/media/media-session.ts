@@ -1,42 +1,44 @@
 /**
  * One call's media toward the trunk: RTP/AVP or RTP/SAVP (SDES) with G.711 and RFC 4733 over a
- * UDP socket pair, RTCP reports, statistics, recording and an inactivity watch.
+ * UDP socket pair. This file is the glue: sockets, SRTP, latching, RTCP reports, statistics and
+ * the inactivity watch; packets are made by `RtpSender`, received audio kept by `ReceivedAudio`.
  *
- * Lifecycle: `open` (sockets bound, packet clock running, nothing sent) → `configure` (sending
- * starts when the direction allows it and the far end has a real address; repeatable on every
- * re-INVITE: SSRC, sequence numbers and timestamps continue) → `close` (RTCP BYE, recording
- * finalised, sockets closed).
+ * ```
+ *   open ──► opened ──configure──► configured ──close──► closed
+ *            (ports bound,          ▲       │           (RTCP BYE, recording
+ *             clock running,        └───────┘            finalised, ports freed)
+ *             nothing sent)    configure again (re-INVITE): SSRC, sequence
+ *                              numbers and timestamp continue
+ * ```
  *
  * Policies:
  * - Symmetric RTP (RFC 4961): RTP leaves from the port it is received on; RTCP likewise.
- * - Latching: the first packet after a (re)configure that passes SRTP authentication fixes where
- *   we send, when its source differs from the SDP's (a far end behind NAT).
- * - Mute and hold stop RTP packets (RTCP continues, RFC 3264 §5.1); the timestamp keeps running
- *   and the first packet after a gap carries the marker bit (RFC 3551 §4.1).
+ * - Latching: the first packet after a (re)configure with a new far end that passes SRTP
+ *   authentication fixes where we send, when its source differs from the SDP's (NAT).
+ * - Mute and hold stop RTP packets, not RTCP (RFC 3264 §5.1). Port 0 or a null address
+ *   (0.0.0.0, ::) means the far end takes nothing: we send nothing at all.
  * - What arrives is accepted whatever our direction (a far end's late re-INVITE must not lose
  *   audio); inactivity is only watched while we expect media (sendrecv, recvonly).
  */
 import type { Socket } from 'node:dgram';
-import { RtpHeader, RtpPacket } from 'werift-rtp';
+import { RtpPacket } from 'werift-rtp';
 import type { Clock, Random } from '../sip/clock';
 import { TimerSet } from '../sip/clock';
-import type { AudioSource } from './audio-source';
-import { SAMPLE_RATE, SilenceSource, createAudioSource } from './audio-source';
-import { DtmfSender } from './dtmf-sender';
-import { decodeG711, encodeG711 } from './g711-codec';
+import { SAMPLE_RATE, createAudioSource } from './audio-source';
+import { decodeG711 } from './g711-codec';
 import type {
   AudioSourceSpec, ConfigureParams, MediaEvents, MediaStats, OpenParams, TransportAddress,
 } from './media-protocol';
-import { IntervalHistogram } from './interval-histogram';
 import { estimateMos } from './mos-estimate';
-import { packetsDue } from './packet-schedule';
+import { ReceivedAudio } from './received-audio';
 import { buildBye, buildCompoundReport, readCompoundReport, roundTripMs, rtcpIntervalMs } from './rtcp-report';
-import { RtpReceiveStats } from './rtp-receive-stats';
 import { bindRtpPorts } from './rtp-port-binding';
+import { RtpReceiveStats } from './rtp-receive-stats';
+import type { SendStream } from './rtp-sender';
+import { RtpSender } from './rtp-sender';
 import type { SrtpContexts } from './srtp-sdes';
 import { createSrtpContexts } from './srtp-sdes';
 import { TelephoneEventReceiver } from './telephone-event';
-import { WavRecorder } from './wav-recorder';
 
 export type EmitMediaEvent = <E extends keyof MediaEvents>(event: E, payload: MediaEvents[E]) => void;
 
@@ -62,25 +64,9 @@ export class MediaSession {
   private readonly timers: TimerSet<'packet' | 'rtcp' | 'stats' | 'inactivity'>;
   private config: Config | null = null;
   private srtp: SrtpContexts | null = null;
-  private source: AudioSource = new SilenceSource();
-  private frame = new Int16Array(160);
-  private readonly dtmf = new DtmfSender();
-  private muted = false;
   private closed = false;
-
-  // Send side (RFC 3550 §5.1: random SSRC, initial sequence number and timestamp).
-  private readonly ssrc: number;
-  private seq: number;
-  private ts0: number;
-  private startAt: number;
-  private nextIndex = 0;
-  private gap = true;
-  private packetsSent = 0;
-  private bytesSent = 0;
-  private sentSinceReport = false;
+  private readonly sender: RtpSender;
   private sendErrorReported = false;
-  private readonly sendIntervals = new IntervalHistogram();
-  private lastSendAt: number | null = null;
 
   // Receive side.
   private reception: RtpReceiveStats | null = null;
@@ -89,15 +75,12 @@ export class MediaSession {
   private packetsReceived = 0;
   private bytesReceived = 0;
   private undecryptable = 0;
-  private sumSquares = 0;
-  private samplesReceived = 0;
+  private readonly audio: ReceivedAudio;
   private lastPacketAt: number | null = null;
   private rtpStartPending = true;
   private latchedRtp: TransportAddress | null = null;
   private latchedRtcp: TransportAddress | null = null;
-  private telephoneEvents: TelephoneEventReceiver;
-  private recorder: WavRecorder | null = null;
-  private recordNextTs: number | null = null;
+  private readonly telephoneEvents: TelephoneEventReceiver;
 
   // RTCP.
   private lastSr: { lsr: number; at: number } | null = null;
@@ -117,11 +100,9 @@ export class MediaSession {
     private readonly deps: MediaSessionDeps,
   ) {
     const { random, clock } = deps;
-    this.ssrc = Math.floor(random() * 2 ** 32) >>> 0;
-    this.seq = Math.floor(random() * 2 ** 16);
-    this.ts0 = Math.floor(random() * 2 ** 32) >>> 0;
-    this.startAt = clock.now();
     this.timers = new TimerSet(clock);
+    this.sender = new RtpSender(random, clock.now(), (packet) => this.sendRtpPacket(packet));
+    this.audio = new ReceivedAudio((error) => this.fault(error));
     this.telephoneEvents = new TelephoneEventReceiver(SAMPLE_RATE, (digit, durationMs) => deps.emit('dtmf', { session: id, digit, durationMs }));
     rtpSocket.on('message', (msg, rinfo) => this.guard(() => {
       if (isRtcpOctet(msg[1])) this.onRtcp(msg, rinfo);
@@ -161,18 +142,13 @@ export class MediaSession {
       this.rtpStartPending = true;
     }
     if (!previous || previous.ptimeMs !== next.ptimeMs) {
-      // Restart the packet clock at the current timestamp so the stream stays continuous.
-      const now = this.deps.clock.now();
-      this.ts0 = (this.currentTimestamp(now) >>> 0);
-      this.startAt = now;
-      this.nextIndex = 0;
-      this.frame = new Int16Array(next.ptimeMs * 8);
+      this.sender.setPtime(next.ptimeMs, this.deps.clock.now());
       this.timers.set('packet', 0, () => this.tick());
     }
     if (previous && previous.srtp?.receiveKey !== next.srtp?.receiveKey) this.lastSr = null;
     this.srtp = srtp;
     this.config = next;
-    if (!this.canSendEvents()) this.dtmf.cancel('DTMF cancelled: the stream no longer sends telephone-events');
+    if (!this.canSendEvents()) this.sender.dtmf.cancel('DTMF cancelled: the stream no longer sends telephone-events');
     const expectingBefore = previous ? this.expectsMedia(previous) : false;
     if (!expectingBefore || remoteChanged) this.activityBaseline = this.deps.clock.now();
     this.inactiveReported = false;
@@ -183,24 +159,16 @@ export class MediaSession {
   }
 
   setSource(spec: AudioSourceSpec): void {
-    this.source = createAudioSource(spec);
+    this.sender.setSource(createAudioSource(spec));
   }
 
   /** Starts (or replaces) the recording; null stops it. Resolves once the file is ready or finalised. */
-  async record(path: string | null): Promise<void> {
-    const previous = this.recorder;
-    this.recorder = null;
-    this.recordNextTs = null;
-    if (previous) await previous.close();
-    if (path === null) return;
-    const recorder = await WavRecorder.create(path, (error) => this.fault(error));
-    // Closed (or another record request won) while the file was being created.
-    if (this.closed || this.recorder) await recorder.close();
-    else this.recorder = recorder;
+  record(path: string | null): Promise<void> {
+    return this.audio.record(path);
   }
 
   setMuted(muted: boolean): void {
-    this.muted = muted;
+    this.sender.muted = muted;
   }
 
   /** Sends digits as RFC 4733 events; resolves after the last one. @throws when the stream cannot carry them. */
@@ -209,7 +177,7 @@ export class MediaSession {
       return Promise.reject(new Error('the far end did not negotiate telephone-event: send DTMF by SIP INFO'));
     }
     if (!this.canSendEvents()) return Promise.reject(new Error(`the stream does not send (direction ${this.config.direction})`));
-    return this.dtmf.enqueue(digits, durationMs, gapMs, this.config.ptimeMs);
+    return this.sender.dtmf.enqueue(digits, durationMs, gapMs, this.config.ptimeMs);
   }
 
   stats(): MediaStats {
@@ -229,9 +197,9 @@ export class MediaSession {
       latched: this.latchedRtp !== null,
       codec: this.config?.codec ?? null,
       direction: this.config?.direction ?? null,
-      muted: this.muted,
-      packetsSent: this.packetsSent,
-      bytesSent: this.bytesSent,
+      muted: this.sender.muted,
+      packetsSent: this.sender.packetsSent,
+      bytesSent: this.sender.bytesSent,
       packetsReceived: this.packetsReceived,
       bytesReceived: this.bytesReceived,
       packetsLost,
@@ -240,13 +208,12 @@ export class MediaSession {
       rttMs: this.rttMs,
       remoteReport: this.remoteReport,
       undecryptable: this.undecryptable,
-      // Digital silence reads −120 dBFS (a finite floor keeps the figure JSON-safe).
-      rmsDbfs: this.samplesReceived > 0 ? Math.max(-120, 20 * Math.log10(Math.sqrt(this.sumSquares / this.samplesReceived) / 32768)) : null,
+      rmsDbfs: this.audio.rmsDbfs,
       mos: this.packetsReceived > 0 ? estimateMos({ lossFraction, rttMs: this.rttMs, jitterMs, ptimeMs }) : null,
       lastPacketAt: this.lastPacketAt,
       remoteSsrc: this.remoteSsrc,
-      localSsrc: this.ssrc,
-      sendIntervalMs: this.sendIntervals.summary(),
+      localSsrc: this.sender.ssrc,
+      sendIntervalMs: this.sender.sendIntervals,
     };
   }
 
@@ -255,11 +222,11 @@ export class MediaSession {
     if (this.closed) return this.stats();
     this.closed = true;
     this.timers.dispose();
-    this.dtmf.cancel('session closed');
+    this.sender.dtmf.cancel('session closed');
     // RFC 3550 §6.6: a BYE goes in a compound packet after a report.
-    this.sendRtcp(Buffer.concat([this.buildReport(), buildBye(this.ssrc)]));
+    this.sendRtcp(Buffer.concat([this.buildReport(), buildBye(this.sender.ssrc)]));
     const final = this.stats();
-    await this.record(null).catch((error: Error) => this.fault(error));
+    await this.audio.close().catch((error: Error) => this.fault(error));
     await Promise.all([this.rtpSocket, this.rtcpSocket].map((s) => new Promise<void>((resolve) => {
       try {
         s.close(() => resolve());
@@ -272,59 +239,30 @@ export class MediaSession {
 
   // ——— sending ———
 
-  private currentTimestamp(now: number): number {
-    return this.ts0 + Math.floor(((now - this.startAt) * SAMPLE_RATE) / 1000);
-  }
-
   private tick(): void {
     if (this.closed) return;
-    const ptimeMs = this.config?.ptimeMs ?? 20;
-    const due = packetsDue(this.startAt, ptimeMs, this.nextIndex, this.deps.clock.now());
-    if (due.skipped > 0) this.gap = true;
-    for (let i = 0; i < due.count; i++) this.guard(() => this.sendSlot(due.firstIndex + i));
-    this.nextIndex = due.firstIndex + due.count;
-    // Whole milliseconds, rounded up: Node keeps one timer list per distinct duration, and waking
-    // a fraction early would only find nothing due and sleep again.
-    this.timers.set('packet', Math.ceil(due.nextDelayMs), () => this.tick());
+    let delay = this.config?.ptimeMs ?? 20;
+    this.guard(() => {
+      delay = this.sender.tick(this.deps.clock.now(), this.sendStream());
+    });
+    this.timers.set('packet', delay, () => this.tick());
   }
 
-  private sendSlot(index: number): void {
-    const samples = this.frame.length;
-    const timestamp = (this.ts0 + index * samples) >>> 0;
-    // The source runs with time whether or not we send, like a microphone.
-    this.source.read(this.frame);
+  private sendStream(): SendStream | null {
     const config = this.config;
-    const target = this.rtpTarget();
-    if (!config || !target || !this.sends(config.direction)) {
-      this.gap = true;
-      return;
-    }
-    const event = config.telephoneEventPayloadType !== null ? this.dtmf.next(timestamp) : null;
-    if (event) {
-      this.sendRtp(config.telephoneEventPayloadType!, event.marker, event.timestamp, event.payload, target);
-      this.gap = true;
-      return;
-    }
-    if (this.muted) {
-      this.gap = true;
-      return;
-    }
-    const now = this.deps.clock.now();
-    // Intervals between consecutive audio packets only: a gap (mute, hold, DTMF) is not jitter.
-    if (!this.gap && this.lastSendAt !== null) this.sendIntervals.record(now - this.lastSendAt);
-    this.lastSendAt = now;
-    this.sendRtp(config.payloadType, this.gap, timestamp, encodeG711(config.codec, this.frame), target);
-    this.gap = false;
+    if (!config) return null;
+    return {
+      codec: config.codec,
+      payloadType: config.payloadType,
+      telephoneEventPayloadType: config.telephoneEventPayloadType,
+      sending: this.sends(config.direction) && this.rtpTarget() !== null,
+      srtp: this.srtp?.srtp ?? null,
+    };
   }
 
-  private sendRtp(payloadType: number, marker: boolean, timestamp: number, payload: Buffer, target: TransportAddress): void {
-    const header = new RtpHeader({ payloadType, marker, sequenceNumber: this.seq, timestamp, ssrc: this.ssrc });
-    this.seq = (this.seq + 1) & 0xffff;
-    const packet = this.srtp ? this.srtp.srtp.encrypt(payload, header) : new RtpPacket(header, payload).serialize();
-    this.rtpSocket.send(packet, target.port, target.address, (error) => this.onSendError(error));
-    this.packetsSent++;
-    this.bytesSent += payload.length;
-    this.sentSinceReport = true;
+  private sendRtpPacket(packet: Buffer): void {
+    const target = this.rtpTarget();
+    if (target) this.rtpSocket.send(packet, target.port, target.address, (error) => this.onSendError(error));
   }
 
   private onSendError(error: Error | null): void {
@@ -382,7 +320,7 @@ export class MediaSession {
       if (this.reception) this.folded = { expected: this.folded.expected + this.reception.expected, received: this.folded.received + this.reception.packetsReceived };
       this.reception = new RtpReceiveStats(SAMPLE_RATE);
       this.remoteSsrc = header.ssrc;
-      this.recordNextTs = null;
+      this.audio.sourceChanged();
     }
     if (!this.reception!.update(header.sequenceNumber, header.timestamp, now)) return;
     this.packetsReceived++;
@@ -390,22 +328,8 @@ export class MediaSession {
     if (header.payloadType === config.telephoneEventPayloadType) {
       this.telephoneEvents.receive(header.timestamp, packet.payload);
     } else if (header.payloadType === config.payloadType) {
-      this.onAudio(header.timestamp, decodeG711(config.codec, packet.payload));
+      this.audio.add(header.timestamp, decodeG711(config.codec, packet.payload));
     }
-  }
-
-  private onAudio(timestamp: number, samples: Int16Array): void {
-    for (const s of samples) this.sumSquares += s * s;
-    this.samplesReceived += samples.length;
-    if (!this.recorder) return;
-    // Keep the recording on the sender's timeline: lost packets become silence; late ones are dropped.
-    if (this.recordNextTs !== null) {
-      const gap = (timestamp - this.recordNextTs) | 0;
-      if (gap < 0) return;
-      if (gap > 0 && gap <= SAMPLE_RATE) this.recorder.write(new Int16Array(gap));
-    }
-    this.recorder.write(samples);
-    this.recordNextTs = (timestamp + samples.length) >>> 0;
   }
 
   private onRtcp(msg: Buffer, rinfo: { address: string; port: number }): void {
@@ -428,7 +352,7 @@ export class MediaSession {
     }
     let report: ReturnType<typeof readCompoundReport>;
     try {
-      report = readCompoundReport(plain, this.ssrc);
+      report = readCompoundReport(plain, this.sender.ssrc);
     } catch {
       return; // malformed compound packet
     }
@@ -447,10 +371,11 @@ export class MediaSession {
 
   private buildReport(): Buffer {
     const now = this.deps.clock.now();
-    const sender = this.sentSinceReport
-      ? { epochMs: now, rtpTimestamp: this.currentTimestamp(now), packetCount: this.packetsSent, octetCount: this.bytesSent }
+    const { sender: rtp } = this;
+    const sender = rtp.sentSinceReport
+      ? { epochMs: now, rtpTimestamp: rtp.timestampAt(now), packetCount: rtp.packetsSent, octetCount: rtp.bytesSent }
       : null;
-    this.sentSinceReport = false;
+    rtp.sentSinceReport = false;
     const block = this.reception && this.remoteSsrc !== null
       ? {
           ssrc: this.remoteSsrc,
@@ -460,7 +385,7 @@ export class MediaSession {
           dlsr: this.lastSr ? Math.floor(((now - this.lastSr.at) / 1000) * 65536) >>> 0 : 0,
         }
       : null;
-    return buildCompoundReport(this.ssrc, `tl-${this.ssrc.toString(16).padStart(8, '0')}@trunkl`, sender, block);
+    return buildCompoundReport(rtp.ssrc, `tl-${rtp.ssrc.toString(16).padStart(8, '0')}@trunkl`, sender, block);
   }
 
   private sendReport(): void {
