@@ -138,6 +138,31 @@ describe('Retry-After (RFC 3261 §20.33)', () => {
       await backup.setRegisterReply(null);
     }
   }, 60_000);
+  it('primary 503 with Retry-After: 40 → the backup at once; the failback probe (interval 30) waits for Retry-After, then fails back', async () => {
+    await primary.setRegisterReply(503, 'Service Unavailable', 40);
+    try {
+      const e = engine();
+      e.addLine(lineConfig({ id: 'probe-later', ...account('1066'), failback: { interval: 30 }, liveness: { interval: 0 }, servers: [serverOf(primary), serverOf(backup)] }));
+      const onBackup = await waitForLine(e, 'probe-later', registeredOn(1), 5_000, 'on backup');
+      const refused = await primary.waitForWire((r) => r.fromUser === '1066', 2_000);
+      const backupFirst = await backup.waitForWire((r) => r.fromUser === '1066', 2_000);
+      // Failover stays immediate: the backup is asked within moments of the 503.
+      expect(backupFirst.time - refused.time).toBeLessThan(1_000);
+      expect(onBackup.nextFailbackAt! - refused.time).toBeGreaterThan(39_000);
+      expect(onBackup.nextFailbackAt! - refused.time).toBeLessThan(41_000);
+      await new Promise((r) => setTimeout(r, 35_000));
+      // The failback interval (30 s) has passed, Retry-After (40 s) has not: no probe yet.
+      expect(primary.wire({ method: 'REGISTER', fromUser: '1066' })).toHaveLength(1);
+      await primary.setRegisterReply(null);
+      await waitForLine(e, 'probe-later', registeredOn(0), 10_000, 'failback after Retry-After');
+      const probe = primary.wire({ method: 'REGISTER', fromUser: '1066' })[1]!;
+      expect(probe.time - refused.time).toBeGreaterThanOrEqual(39_500);
+      await e.shutdown(3_000);
+      await noBindingsLeft('1066');
+    } finally {
+      await primary.setRegisterReply(null);
+    }
+  }, 70_000);
 });
 
 describe('no stale bindings after a reconnect (RFC 3261 §10.2.2)', () => {
