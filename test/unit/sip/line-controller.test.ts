@@ -234,6 +234,10 @@ describe('line controller: connection loss and stop', () => {
     await done;
     expect(primary.count('unregister')).toBe(1);
     expect(backup.count('unregister')).toBe(1);
+    // In parallel: the primary's Expires:0 went out while the backup's was still unanswered.
+    const primaryRemoval = primary.calls.find((c) => c.kind === 'unregister')!;
+    const backupRemoval = backup.calls.find((c) => c.kind === 'unregister')!;
+    expect(primaryRemoval.time).toBeLessThan(backupRemoval.endedAt!);
     expect(primary.hasBinding() || backup.hasBinding()).toBe(false);
     expect(controller.snapshot().state).toBe('unregistered');
   });
