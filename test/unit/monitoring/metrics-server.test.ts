@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricsAuth, MetricsEndpoint } from '../../../main/monitoring/metrics-server';
 import { isAuthorized, parseListenAddress, parseMetricsAuth, startMetricsEndpoint } from '../../../main/monitoring/metrics-server';
@@ -25,6 +27,20 @@ describe('metrics endpoint', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/other`)).status).toBe(404);
     expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('gzip when the scraper accepts it (Prometheus always does); plain text otherwise', async () => {
+    const base = await serve(null);
+    const { port } = new URL(base);
+    const raw = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path: '/metrics', headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+      }).on('error', reject).end();
+    });
+    expect(raw.encoding).toBe('gzip');
+    expect(gunzipSync(raw.body).toString()).toContain('trunkline_line_registered{line="a"} 1');
   });
 
   it('/readyz answers 503 until the monitor is ready', async () => {
