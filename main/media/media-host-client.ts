@@ -4,16 +4,15 @@
  * caller as an exception outside a returned promise: if the child dies, every pending request
  * rejects with a clear error and an `exit` event fires.
  *
- * Under tsx/vitest (this file is .ts) the child runs `media-host-main.ts` with tsx's loader;
- * compiled under out/ it runs `media-host-main.js` with plain Node. (Electron's shell may run the
- * same entry with `utilityProcess.fork` and speak the same protocol; this client is the Node side.)
+ * `start()` forks a Node child (`media-host-carrier.ts`: under tsx/vitest the `.ts` entry with
+ * tsx's loader, compiled under out/ the `.js`); `attach()` takes any carrier, e.g. the Electron
+ * shell's wrapper of `utilityProcess.fork(out/main/media/media-host-main.js)`.
  */
-import type { ChildProcess } from 'node:child_process';
-import { fork } from 'node:child_process';
-import { extname, join } from 'node:path';
+import type { MediaHostCarrier } from './media-host-carrier';
+import { forkMediaHost } from './media-host-carrier';
 import type {
-  AudioSourceSpec, ConfigureParams, DtmfResult, MediaCommand, MediaCommands, MediaEvents, MediaHostMessage, MediaStats,
-  OpenParams, OpenResult,
+  AudioSourceSpec, ConfigureParams, DtmfResult, MediaCommand, MediaCommands, MediaEvents, MediaHostMessage, MediaRequest,
+  MediaStats, OpenParams, OpenResult,
 } from './media-protocol';
 
 /** Events of the client: the host's pushed events plus `exit` when the child is gone. */
@@ -48,49 +47,49 @@ export class MediaHostClient {
   private readonly listeners = new Map<keyof MediaClientEvents, Set<(payload: never) => void>>();
   private exited: MediaClientEvents['exit'] | null = null;
 
-  private constructor(private readonly child: ChildProcess, private readonly requestTimeoutMs: number) {
-    child.on('message', (message) => this.onMessage(message as MediaHostMessage));
-    child.on('exit', (code, signal) => this.onExit(code, signal));
-    // An IPC/spawn error is reported as the exit it leads to; it must never throw in the parent.
-    child.on('error', (error) => this.emit('error', { session: null, message: `media host process: ${error.message}` }));
+  private constructor(private readonly carrier: MediaHostCarrier, private readonly requestTimeoutMs: number) {
+    carrier.onMessage((message) => this.onMessage(message as MediaHostMessage));
+    carrier.onExit((code, signal) => this.onExit(code, signal));
+    // A carrier error is reported as the exit it leads to; it must never throw in the parent.
+    carrier.onError((error) => this.emit('error', { session: null, message: `media host process: ${error.message}` }));
   }
 
-  /** Forks a media host and waits until it is ready. @throws Error when it does not start in time. */
-  static async start(options: MediaHostClientOptions = {}): Promise<MediaHostClient> {
-    const entry = options.entry ?? join(__dirname, `media-host-main${extname(__filename) === '.ts' ? '.ts' : '.js'}`);
-    const child = fork(entry, [], {
-      execArgv: extname(entry) === '.ts' ? ['--import', 'tsx'] : [],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      serialization: 'json',
-    });
-    const client = new MediaHostClient(child, options.requestTimeoutMs ?? 5000);
+  /** Forks a media host (Node child) and waits until it is ready. @throws Error when it does not start. */
+  static start(options: MediaHostClientOptions = {}): Promise<MediaHostClient> {
+    return MediaHostClient.attach(forkMediaHost(options.entry), options);
+  }
+
+  /**
+   * Wraps a started media host process (e.g. an Electron utilityProcess in a carrier) and waits
+   * for its `ready`. @throws Error when it exits or stays silent for `startTimeoutMs` (then killed).
+   */
+  static async attach(carrier: MediaHostCarrier, options: MediaHostClientOptions = {}): Promise<MediaHostClient> {
+    const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    let settled = false;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`media host did not start within ${options.startTimeoutMs ?? 10_000} ms`));
-      }, options.startTimeoutMs ?? 10_000);
-      const onReady = (message: unknown): void => {
-        if ((message as MediaHostMessage).kind !== 'ready') return;
+      const finish = (error: Error | null): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        child.off('message', onReady);
-        resolve();
+        if (error) reject(error);
+        else resolve();
       };
-      child.on('message', onReady);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`media host exited while starting (code ${code}, signal ${signal})`));
+      const timer = setTimeout(() => {
+        carrier.kill(false);
+        finish(new Error(`media host did not start within ${startTimeoutMs} ms`));
+      }, startTimeoutMs);
+      carrier.onMessage((message) => {
+        if ((message as MediaHostMessage | null)?.kind === 'ready') finish(null);
       });
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(new Error(`media host could not start: ${error.message}`));
-      });
+      carrier.onExit((code, signal) => finish(new Error(`media host exited while starting (code ${code}, signal ${signal})`)));
+      carrier.onError((error) => finish(new Error(`media host could not start: ${error.message}`)));
     });
-    return client;
+    return new MediaHostClient(carrier, options.requestTimeoutMs ?? 5000);
   }
 
   /** The child's process id (for monitoring and tests). */
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.carrier.pid;
   }
 
   get running(): boolean {
@@ -153,9 +152,9 @@ export class MediaHostClient {
    */
   async stop(graceMs = 2000): Promise<void> {
     if (this.exited) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const exited = new Promise<void>((resolve) => this.on('exit', () => resolve()));
+    this.carrier.kill(true);
+    const timer = setTimeout(() => this.carrier.kill(false), graceMs);
     await exited;
     clearTimeout(timer);
   }
@@ -170,9 +169,7 @@ export class MediaHostClient {
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer, command });
       try {
-        this.child.send({ kind: 'request', id, command, params }, (error) => {
-          if (error) this.settle(id, new Error(`media host: ${command} could not be sent: ${error.message}`));
-        });
+        this.carrier.send({ kind: 'request', id, command, params } as MediaRequest);
       } catch (error) {
         this.settle(id, new Error(`media host: ${command} could not be sent: ${(error as Error).message}`));
       }

@@ -2,10 +2,11 @@
  * The parent's side of the protocol against a real child: validation errors name the field, a
  * killed child rejects what was pending and reports its exit, and nothing of it throws in the parent.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
-import type { MediaClientEvents, MediaHostClient } from '../../../main/media/media-host-client';
+import type { MediaClientEvents } from '../../../main/media/media-host-client';
+import { MediaHostClient } from '../../../main/media/media-host-client';
 import { LOOPBACK, connect, openPair, startHost, tempDir, towards } from './media-test-kit';
 
 // Real processes and sockets on a shared 2-core machine: generous bounds, never timing assertions.
@@ -96,6 +97,18 @@ it('stop() lets the child finalise recordings before it exits', async () => {
     const header = readFileSync(file);
     expect(header.readUInt32LE(40)).toBe(header.length - 44);
     expect(header.length - 44).toBeGreaterThan(8000);
+  } finally {
+    dir.remove();
+  }
+});
+
+it('a host that cannot start, or never says ready, fails start() clearly', async () => {
+  await expect(MediaHostClient.start({ entry: '/nonexistent/media-host-main.js' })).rejects.toThrow(/media host exited while starting \(code 1/);
+  const dir = tempDir();
+  try {
+    const silent = join(dir.path, 'silent.js');
+    writeFileSync(silent, 'setInterval(() => {}, 1000);\n');
+    await expect(MediaHostClient.start({ entry: silent, startTimeoutMs: 500 })).rejects.toThrow(/did not start within 500 ms/);
   } finally {
     dir.remove();
   }
