@@ -154,6 +154,11 @@ function warnIfNothingExported(hep: HepExporter, engine: SipEngine, log: ReturnT
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  // A SIGHUP while starting (a quick `systemctl reload`) must not kill the process, which is
+  // SIGHUP's default action: it is remembered and applied once the monitor runs.
+  let hangupWhileStarting = false;
+  const onEarlyHangup = (): void => void (hangupWhileStarting = true);
+  process.on('SIGHUP', onEarlyHangup);
   const config = readConfig(args.config);
   const log = createMonitorLogger(args.logLevel);
   const metrics = new MonitorMetrics();
@@ -226,7 +231,9 @@ async function main(): Promise<void> {
     log.info({ config: args.config }, 'SIGHUP: reloading the config');
     void reloader.reload();
   };
+  process.off('SIGHUP', onEarlyHangup);
   process.on('SIGHUP', onHangup);
+  if (hangupWhileStarting) onHangup();
 
   onQuitSignals({
     stop: (signal) => {
