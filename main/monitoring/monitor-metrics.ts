@@ -129,7 +129,7 @@ export class MonitorMetrics {
 
     this.registered = gauge('trunkline_line_registered', 'Whether the line holds a registration (1) or not (0).', ['line']);
     this.state = gauge('trunkline_line_state', 'The line state: 1 for the current state, 0 for every other.', ['line', 'state']);
-    this.activeServer = gauge('trunkline_line_active_server', 'Index of the server holding the registration (0 = primary), -1 when none.', ['line']);
+    this.activeServer = gauge('trunkline_line_active_server', 'Index of the server holding the registration (0 = primary), -1 when not registered.', ['line']);
     this.grantedExpiry = gauge('trunkline_line_granted_expiry_seconds', 'Registration lifetime granted by the active server.', ['line']);
     this.consecutiveFailures = gauge('trunkline_line_consecutive_failures', 'Failed registration attempts since the last success.', ['line']);
     this.failovers = counter('trunkline_line_failovers_total', 'Moves of the registration to another server after a failure.', ['line']);
@@ -170,7 +170,9 @@ export class MonitorMetrics {
     const line = { line: s.id };
     this.registered.set(line, s.state === 'registered' ? 1 : 0);
     for (const state of LINE_STATES) this.state.set({ line: s.id, state }, state === s.state ? 1 : 0);
-    this.activeServer.set(line, s.server ?? -1);
+    // The server that holds the registration: while registering, the snapshot names the server
+    // being tried, which holds nothing yet.
+    this.activeServer.set(line, s.state === 'registered' ? (s.server ?? -1) : -1);
     this.consecutiveFailures.set(line, s.consecutiveFailures);
     setOrRemove(this.grantedExpiry, line, s.expires);
     setOrRemove(this.nextRefresh, line, s.nextRefreshAt === null ? null : s.nextRefreshAt / 1000);

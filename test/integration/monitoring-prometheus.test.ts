@@ -1,9 +1,10 @@
 /**
  * The monitor in a real monitoring stack: two monitor processes (each one line on a primary and a
- * backup Kamailio) serve /metrics behind a bearer token; a real Prometheus scrapes both every
- * second and evaluates the shipped rules (with `for:` shortened); a real Alertmanager posts to a
- * webhook receiver in this test. Killing both Kamailio must show the lines unregistered in
- * Prometheus and page TrunkDown for each line — and nothing may page before that.
+ * backup Kamailio; the second also a line with a wrong password) serve /metrics behind a bearer
+ * token; a real Prometheus scrapes both every second and evaluates the shipped rules (with `for:`
+ * shortened); a real Alertmanager posts to a webhook receiver in this test. Killing the primary
+ * must page TrunkOnBackup, then killing the backup must show the lines unregistered and page
+ * TrunkDown for each — and nothing may page for a healthy line before that.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -85,11 +86,14 @@ describe('Prometheus scrapes two monitors; Alertmanager pages TrunkDown', () => 
       const port = await freePort();
       ports.push(port);
       const config = join(dir, `monitor-${i}.json`);
+      const badAuth = { id: 'bad-auth', username: '1083', password: 'not-the-password', domain: DOMAIN, servers: [{ host: primary.ip, port: primary.ports.udp, transport: 'udp' }] };
       writeFileSync(config, JSON.stringify({
         lines: [{
           id: `trunk-${i}`, username: user, password: USERS[user], domain: DOMAIN, liveness: { interval: 5 },
+          // Failback probes every 30 s (the minimum): none while the primary is dead in this test.
+          failback: { interval: 30 },
           servers: [{ host: primary.ip, port: primary.ports.udp, transport: 'udp' }, { host: backup.ip, port: backup.ports.udp, transport: 'udp' }],
-        }],
+        }, ...(i === 1 ? [badAuth] : [])],
       }));
       monitors.push(monitor(['--config', config, '--json', '--metrics', `127.0.0.1:${port}`, '--metrics-auth-file', authFile]));
     }
@@ -110,21 +114,20 @@ describe('Prometheus scrapes two monitors; Alertmanager pages TrunkDown', () => 
     await new Promise((resolve) => receiver?.close(resolve));
   });
 
-  it('registered lines show in Prometheus; after both servers die they show unregistered and TrunkDown reaches the webhook', async () => {
+  it('lines registered, then on the backup, then down: Prometheus shows each step and Alertmanager pages TrunkAuthFailed, TrunkOnBackup and TrunkDown', async () => {
     const prom = prometheus!;
+    const firing = (alertname: string): Set<string> =>
+      new Set(notifications.flatMap((n) => n.alerts.filter((a) => a.labels.alertname === alertname && a.status === 'firing').map((a) => a.labels.line!)));
+    const lines = async (expr: string): Promise<string[]> => (await prom.query(expr)).map((s) => s.metric.line!).sort();
     // A scrape without the token is refused by the monitor itself.
     expect((await fetch(`http://127.0.0.1:${ports[0]}/metrics`)).status).toBe(401);
     expect((await fetch(`http://127.0.0.1:${ports[0]}/readyz`)).status).toBe(200);
 
-    const registered = await eventually(async () => {
-      const samples = await prom.query('trunkline_line_registered == 1');
-      return samples.length === 2 ? samples : undefined;
-    }, 30_000, 'both lines registered in Prometheus');
-    expect(registered.map((s) => s.metric.line).sort()).toEqual(['trunk-0', 'trunk-1']);
+    await eventually(async () => (await lines('trunkline_line_registered == 1')).length === 2, 30_000, 'both lines registered in Prometheus');
+    expect(await lines('trunkline_line_registered == 1')).toEqual(['trunk-0', 'trunk-1']);
     expect((await prom.targets()).map((t) => t.health)).toEqual(['up', 'up']);
-    expect((await prom.query('trunkline_line_active_server')).map((s) => s.value)).toEqual([0, 0]);
-    expect((await prom.query('trunkline_line_state{state="registered"} == 1')).length).toBe(2);
-    expect((await prom.query('trunkline_register_responses_total{class="2xx"} > 0')).length).toBe(2);
+    expect(await lines('trunkline_line_active_server == 0')).toEqual(['trunk-0', 'trunk-1']);
+    expect(await lines('trunkline_register_responses_total{class="2xx"} > 0')).toEqual(['trunk-0', 'trunk-1']);
     expect((await prom.query('process_resident_memory_bytes')).length).toBe(2);
     // Every query of the shipped Grafana dashboard is valid PromQL and finds data.
     const dashboard = JSON.parse(readFileSync(join(process.cwd(), 'docs', 'grafana', 'trunkline-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
@@ -135,30 +138,34 @@ describe('Prometheus scrapes two monitors; Alertmanager pages TrunkDown', () => 
         if (!/rate\(|increase\(|test_call/.test(target.expr)) expect(samples.length, panel.title).toBeGreaterThan(0);
       }
     }
-    // Registered for a few evaluations with `for: 2s`: nothing has paged.
-    await new Promise((r) => setTimeout(r, 3000));
-    expect((await prom.alerts()).filter((a) => a.labels.alertname === 'TrunkDown')).toEqual([]);
-    expect(notifications).toEqual([]);
 
-    await Promise.all([primary.kill(), backup.kill()]);
-    const down = await eventually(async () => {
-      const samples = await prom.query('trunkline_line_registered == 0');
-      return samples.length === 2 ? samples : undefined;
-    }, 30_000, 'both lines unregistered in Prometheus');
-    expect(down.map((s) => s.metric.line).sort()).toEqual(['trunk-0', 'trunk-1']);
-    expect((await prom.query('trunkline_line_active_server')).map((s) => s.value)).toEqual([-1, -1]);
+    // The line with a wrong password: auth-failed in Prometheus, TrunkAuthFailed at the webhook.
+    await eventually(() => firing('TrunkAuthFailed').has('bad-auth'), 30_000, 'TrunkAuthFailed for bad-auth at the webhook');
+    expect(await lines('trunkline_line_state{state="auth-failed"} == 1')).toEqual(['bad-auth']);
+    expect(await lines('trunkline_register_responses_total{class="4xx"} > 0')).toEqual(['bad-auth']);
+    // The registered lines have been evaluated many times with `for: 2s`: nothing paged for them.
+    const healthy = notifications.flatMap((n) => n.alerts).filter((a) => a.labels.line !== 'bad-auth');
+    expect(healthy).toEqual([]);
 
-    const paged = await eventually(() => {
-      const lines = new Set(notifications.flatMap((n) => n.alerts.filter((a) => a.labels.alertname === 'TrunkDown' && a.status === 'firing').map((a) => a.labels.line)));
-      return lines.size === 2 ? lines : undefined;
-    }, 40_000, 'TrunkDown for both lines at the webhook');
-    expect([...paged].sort()).toEqual(['trunk-0', 'trunk-1']);
-    const alert = notifications.flatMap((n) => n.alerts).find((a) => a.labels.line === 'trunk-0')!;
+    // Primary dies: both lines fail over (liveness every 5 s) and TrunkOnBackup pages.
+    await primary.kill();
+    await eventually(async () => (await lines('trunkline_line_active_server == 1')).length === 2, 30_000, 'both lines on the backup');
+    expect(await lines('trunkline_line_failovers_total == 1')).toEqual(['trunk-0', 'trunk-1']);
+    expect(await lines('trunkline_line_registered == 1')).toEqual(['trunk-0', 'trunk-1']);
+    await eventually(() => firing('TrunkOnBackup').size === 2, 30_000, 'TrunkOnBackup for both lines at the webhook');
+    expect(firing('TrunkDown').has('trunk-0') || firing('TrunkDown').has('trunk-1')).toBe(false);
+
+    // Backup dies too: not registered, no active server, TrunkDown pages for each line.
+    await backup.kill();
+    await eventually(async () => (await lines('trunkline_line_registered == 0')).length === 3, 30_000, 'every line unregistered in Prometheus');
+    expect(await lines('trunkline_line_active_server == -1')).toEqual(['bad-auth', 'trunk-0', 'trunk-1']);
+    await eventually(() => firing('TrunkDown').has('trunk-0') && firing('TrunkDown').has('trunk-1'), 40_000, 'TrunkDown for both lines at the webhook');
+    const alert = notifications.flatMap((n) => n.alerts).find((a) => a.labels.alertname === 'TrunkDown' && a.labels.line === 'trunk-0')!;
     expect(alert.labels).toMatchObject({ alertname: 'TrunkDown', severity: 'critical', job: 'trunkline', instance: `127.0.0.1:${ports[0]}` });
     expect(alert.annotations.summary).toBe('Trunk trunk-0 is not registered');
     expect(alert.annotations.description).toContain('Line trunk-0 on monitor 127.0.0.1:');
-    // No other alert fired on the way (a dead trunk is down, not flapping or failing auth).
-    expect(new Set(notifications.flatMap((n) => n.alerts.map((a) => a.labels.alertname)))).toEqual(new Set(['TrunkDown']));
+    // Nothing else fired on the way (one failover is not flapping).
+    expect(new Set(notifications.flatMap((n) => n.alerts.map((a) => a.labels.alertname)))).toEqual(new Set(['TrunkAuthFailed', 'TrunkOnBackup', 'TrunkDown']));
 
     for (const m of monitors) m.child.kill('SIGTERM');
     expect(await Promise.all(monitors.map((m) => m.exited))).toEqual([0, 0]);

@@ -51,6 +51,14 @@ describe('monitor metrics', () => {
     expect(await value(m, 'trunkline_line_consecutive_failures{line="carrier-a"}')).toBe(2);
   });
 
+  it('a line still registering holds no server yet: active server -1', async () => {
+    const m = new MonitorMetrics({ processMetrics: false });
+    m.updateLine(snapshot({ state: 'registering', server: 1 }));
+    expect(await value(m, 'trunkline_line_active_server{line="carrier-a"}')).toBe(-1);
+    m.updateLine(snapshot({ state: 'registered', server: 1, code: 200 }));
+    expect(await value(m, 'trunkline_line_active_server{line="carrier-a"}')).toBe(1);
+  });
+
   it('failover and failback history entries count; other events do not', async () => {
     const m = new MonitorMetrics({ processMetrics: false });
     m.recordHistory(history({ kind: 'failover', from: primary, to: backup, cause: { code: 503, reason: 'Service Unavailable' } }));
