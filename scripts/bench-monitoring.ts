@@ -18,7 +18,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import type { LineConfig } from '../common/line-config';
 import { syntheticLines } from '../main/devhost/synthetic-lines';
@@ -71,6 +71,11 @@ async function scrapeBench(lines: number): Promise<void> {
     await metrics.metrics();
     collect.push(performance.now() - start);
   }
+  // The longest the event loop (SIP timers, sockets) waits while a scrape is formatted.
+  const stall = monitorEventLoopDelay({ resolution: 5 });
+  stall.enable();
+  await metrics.metrics();
+  stall.disable();
   const times: number[] = [];
   let bytes = 0;
   let series = 0;
@@ -84,7 +89,7 @@ async function scrapeBench(lines: number): Promise<void> {
   const registered = e.snapshots().filter((s) => s.state === 'registered').length;
   const gzipped = gzipSync(await metrics.metrics()).length;
   console.log(`scrape  ${String(lines).padStart(5)} lines (${registered} registered): GET /metrics median ${median(times).toFixed(1)} ms (max ${Math.max(...times).toFixed(1)} ms; ` +
-    `registry alone ${median(collect).toFixed(1)} ms), body ${(bytes / 1024).toFixed(0)} KiB (${(gzipped / 1024).toFixed(0)} KiB gzipped), ${series} series`);
+    `formatting alone ${median(collect).toFixed(1)} ms, longest event-loop stall ${(stall.max / 1e6).toFixed(0)} ms), body ${(bytes / 1024).toFixed(0)} KiB (${(gzipped / 1024).toFixed(0)} KiB gzipped), ${series} series`);
   await endpoint.close();
   await e.shutdown(500);
   await sleep(200);

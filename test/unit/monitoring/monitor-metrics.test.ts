@@ -144,6 +144,13 @@ describe('monitor metrics', () => {
     expect([...labels].sort()).toEqual(['class', 'line', 'server', 'state']);
   });
 
+  it('metrics() is exactly the registry text, yielding between families', async () => {
+    const m = new MonitorMetrics({ processMetrics: false });
+    m.updateLine(snapshot({ state: 'registered', code: 200, expires: 60 }));
+    m.observeRegistration({ line: 'carrier-a', server: 0, method: 'OPTIONS', outcome: 200, rttMs: 5 });
+    expect(await m.metrics()).toBe(await m.registry.metrics());
+  });
+
   it('default process metrics are there unless turned off', async () => {
     expect(await new MonitorMetrics().metrics()).toContain('process_cpu_seconds_total');
   });
