@@ -186,6 +186,8 @@ export class MediaHostClient {
   }
 
   private onMessage(message: MediaHostMessage): void {
+    // Whatever a broken child sends must not throw inside the parent's IPC handler.
+    if (typeof message !== 'object' || message === null) return;
     if (message.kind === 'response') {
       if (message.ok) this.settle(message.id, null, message.value);
       else this.settle(message.id, new Error(message.error));
