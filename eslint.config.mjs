@@ -1,5 +1,5 @@
 // Import boundaries are the point of this file (see STYLE.md "The house"):
-//   main/sip, main/monitor — the engine: plain Node, never `electron`;
+//   main/sip, main/media, main/monitor, main/monitoring — the engine: plain Node, never `electron`;
 //   main/devhost — the development/test host: plain Node, never `electron`;
 //   renderer/ — DOM only: never Node built-ins, never main/;
 //   preload/ — the contract: never main/ except as types.
@@ -29,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['main/sip/**/*.ts', 'main/monitor/**/*.ts'],
+    files: ['main/sip/**/*.ts', 'main/media/**/*.ts', 'main/monitor/**/*.ts', 'main/monitoring/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'electron', message: 'The SIP engine is plain Node: it must not import electron.' }],
