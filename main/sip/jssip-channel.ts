@@ -7,8 +7,8 @@
 import { URI } from 'jssip';
 import type { LineConfig } from '../../common/line-config';
 import type { Clock, Random } from './clock';
-import { DigestCredentials } from './digest-credentials';
 import type { IncomingResponse, OutgoingRequest } from './jssip-internals';
+import { digestRefusalOf } from './jssip-digest';
 import { buildRequest, cseqOf, internalsOf } from './jssip-internals';
 import { parseRetryAfter } from './registration-schedule';
 import type { ConnectResult, ListedContact, OptionsResult, RegisterRequest, RegisterResult, ServerChannel, Transaction } from './server-channel';
@@ -41,14 +41,12 @@ export class JsSipChannel implements ServerChannel {
   onConnectionLost: (() => void) | null = null;
 
   private readonly serverLink: ServerLink;
-  private readonly credentials: DigestCredentials;
 
   constructor(private readonly options: JsSipChannelOptions) {
     const server = options.line.servers[options.serverIndex];
     if (!server) throw new Error(`line ${options.line.id} has no server ${options.serverIndex}`);
     this.serverLink = new ServerLink({ ...options, server });
     this.serverLink.onConnectionLost = () => this.onConnectionLost?.();
-    this.credentials = new DigestCredentials(options.line.authUsername ?? options.line.username, options.line.password);
   }
 
   link(): ServerLink {
@@ -62,10 +60,9 @@ export class JsSipChannel implements ServerChannel {
   }
 
   sendRegister(request: RegisterRequest, budgetMs: number, onAuthenticated: (cseq: number) => void): Transaction<RegisterResult> {
-    const sent = this.serverLink.send(() => this.buildRegister(request), budgetMs, (authenticated) => {
-      onAuthenticated(cseqOf(authenticated));
-      this.rememberCredentials(authenticated);
-    });
+    // The digest retry (answered by jssip-digest.ts on the link's UA) is a new transaction with
+    // CSeq + 1 on the same Call-ID: the machine keeps its CSeq past it.
+    const sent = this.serverLink.send(() => this.buildRegister(request), budgetMs, (authenticated) => onAuthenticated(cseqOf(authenticated)));
     const result = sent.result.then((r): RegisterResult => {
       if (r.kind !== 'response') return r;
       return this.readRegisterResponse(r.response, request.cseq);
@@ -118,8 +115,6 @@ export class JsSipChannel implements ServerChannel {
     if (line.privacy !== 'ignore') headers.push(`Privacy: ${line.privacy}`); // RFC 3323 §4.2
     // RFC 3261 §10.2: the Request-URI names the domain of the location service.
     const registrar = new URI('sip', undefined as unknown as string, line.domain);
-    const authorization = this.credentials.authorize('REGISTER', registrar.toString());
-    if (authorization) headers.push(`${authorization.name}: ${authorization.value}`);
     return buildRequest('REGISTER', registrar, this.serverLink.ua, {
       to_uri: internalsOf(this.serverLink.ua).configuration.uri,
       call_id: request.callId,
@@ -131,13 +126,6 @@ export class JsSipChannel implements ServerChannel {
     return buildRequest('OPTIONS', this.serverLink.serverUri(), this.serverLink.ua, { call_id: randomToken(this.options.random, 22) }, ['Accept: application/sdp']);
   }
 
-  private rememberCredentials(request: OutgoingRequest): void {
-    const proxy = request.getHeader('Proxy-Authorization');
-    const www = request.getHeader('Authorization');
-    if (www) this.credentials.remember('Authorization', www);
-    else if (proxy) this.credentials.remember('Proxy-Authorization', proxy);
-  }
-
   private readRegisterResponse(response: IncomingResponse, askedCseq: number): RegisterResult {
     const cseq = cseqOf(response);
     const header = (name: string): string | null => (response.hasHeader(name) ? response.getHeader(name) : null);
@@ -146,13 +134,20 @@ export class JsSipChannel implements ServerChannel {
     return {
       kind: 'response',
       code: response.status_code,
-      reason: response.reason_phrase || '',
+      reason: this.reasonOf(response),
       cseq: Number.isFinite(cseq) ? cseq : askedCseq,
       retryAfterS: parseRetryAfter(header('Retry-After')),
       minExpires: header('Min-Expires') !== null && Number.isInteger(minExpires) ? minExpires : null,
       expiresHeader: header('Expires') !== null && Number.isFinite(expiresHeader) ? expiresHeader : null,
       contacts: response.status_code >= 200 && response.status_code < 300 ? this.listedContacts(response) : [],
     };
+  }
+
+  /** The reason phrase, and for a 401/407 our digest passed on unanswered, why (no secrets in it). */
+  private reasonOf(response: IncomingResponse): string {
+    const phrase = response.reason_phrase || '';
+    const refusal = response.status_code === 401 || response.status_code === 407 ? digestRefusalOf(response) : undefined;
+    return refusal ? `${phrase} (${refusal.reason})`.trim() : phrase;
   }
 
   /** RFC 3261 §10.3 step 8: every binding of the AOR; ours carry our Contact user or instance. */

@@ -12,6 +12,7 @@ import type { LineConfig, ServerConfig } from '../../common/line-config';
 import type { Clock, Random, TimerHandle } from './clock';
 import type { IncomingResponse, OutgoingRequest, SentRequest } from './jssip-internals';
 import { internalsOf, sendRequest } from './jssip-internals';
+import { DigestCredentials, useDigest } from './jssip-digest';
 import type { SipSocket, TraceRecord } from './transport/sip-socket';
 import { createSipSocket } from './transport/sip-socket';
 
@@ -94,6 +95,10 @@ export class ServerLink {
       instance_id: this.instanceId,
       session_timers: false,
     });
+    // Our digest answers every 401/407 of every request on this UA — REGISTER, OPTIONS, INVITE,
+    // BYE… (RFC 3261 §22, RFC 7616, RFC 8760): every challenge read, the strongest answered per
+    // realm, always from the clear password, so a realm change is just a new protection space.
+    useDigest(this.ua, new DigestCredentials(line.authUsername ?? line.username, line.password));
     this.ua.on('connected', () => this.onConnected());
     this.ua.on('disconnected', (event: { error?: boolean }) => this.onDisconnected(Boolean(event.error)));
   }
