@@ -38,6 +38,12 @@ export interface KamailioOptions {
   defaultExpires?: number;
   /** Digest algorithm of the challenges (auth module `algorithm`); default MD5 (no parameter set). */
   authAlgorithm?: 'MD5' | 'SHA-256';
+  /**
+   * The other instance of a pair: its record-route addresses (`peerIp` on every listener port) are
+   * aliases of this one, so a BYE whose Route names the peer is relayed here on its R-URI (BYE
+   * failover through the backup). Default none. startPair() sets it both ways.
+   */
+  peerIp?: string;
 }
 
 /** One SIP request as Kamailio received it (logged from the top of request_route). */
@@ -95,6 +101,11 @@ export interface KamailioInstance {
    * `Retry-After: retryAfterSeconds` when given (RFC 3261 §20.33).
    */
   setRegisterReply(code: number | null, reason?: string, retryAfterSeconds?: number): Promise<void>;
+  /**
+   * null: INVITEs are routed to the callee; else every new INVITE (no To tag) is answered with this
+   * code statelessly and relayed nowhere — e.g. 503 for INVITE failover. Re-INVITEs are not touched.
+   */
+  setInviteReply(code: number | null, reason?: string): Promise<void>;
   /**
    * Once: the next REGISTER that passes auth is answered and its TCP/TLS/WS connection closed right
    * after (Kamailio `set_reply_close()`); the switch then resets itself.
@@ -158,6 +169,7 @@ interface Settings {
   maxExpires: number;
   defaultExpires: number;
   authAlgorithm: 'MD5' | 'SHA-256';
+  peerIp: string | null;
 }
 
 /** Mirrors the $shv switches in kamailio.cfg; rendered into the config so restarts keep them. */
@@ -168,6 +180,8 @@ interface Switches {
   optionsCode: number;
   minExpires423: number;
   registerRetryAfter: number;
+  inviteCode: number;
+  inviteReason: string;
 }
 
 /**
@@ -224,7 +238,7 @@ class KamailioServer implements KamailioInstance {
   private records: WireRecord[] = [];
   private readonly events = new EventEmitter();
   private stopped = false;
-  private switches: Switches = { dropAll: false, registerCode: 0, registerReason: 'OK', optionsCode: 0, minExpires423: 0, registerRetryAfter: 0 };
+  private switches: Switches = { dropAll: false, registerCode: 0, registerReason: 'OK', optionsCode: 0, minExpires423: 0, registerRetryAfter: 0, inviteCode: 0, inviteReason: 'OK' };
 
   constructor(
     private readonly settings: Settings,
@@ -375,6 +389,16 @@ class KamailioServer implements KamailioInstance {
     await this.setShared('register_code', this.switches.registerCode);
   }
 
+  async setInviteReply(code: number | null, reason?: string): Promise<void> {
+    if (code !== null) checkStatusCode(code);
+    const phrase = reason ?? (code === null ? 'OK' : (REASONS[code] ?? 'Test Switch'));
+    checkConfigString(phrase, 'reason');
+    this.switches.inviteCode = code ?? 0;
+    this.switches.inviteReason = phrase;
+    await this.setShared('invite_reason', phrase);
+    await this.setShared('invite_code', this.switches.inviteCode);
+  }
+
   async closeAfterNextRegister(): Promise<void> {
     // Not rendered into the config: a once-only switch should not survive a restart.
     await this.setShared('close_after_register', 1);
@@ -484,6 +508,7 @@ class KamailioServer implements KamailioInstance {
 }
 
 function resolveSettings(opts: KamailioOptions): Omit<Settings, 'ip'> {
+  if (opts.peerIp !== undefined && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(opts.peerIp)) throw new Error(`bad peerIp: ${opts.peerIp} (a 127.x.y.z loopback address)`);
   const domain = opts.domain ?? 'trunkline.test';
   if (opts.authAlgorithm !== undefined && opts.authAlgorithm !== 'MD5' && opts.authAlgorithm !== 'SHA-256') {
     throw new Error(`bad authAlgorithm: ${String(opts.authAlgorithm)} (MD5 or SHA-256)`);
@@ -503,6 +528,7 @@ function resolveSettings(opts: KamailioOptions): Omit<Settings, 'ip'> {
     maxExpires: opts.maxExpires ?? 7200,
     defaultExpires: opts.defaultExpires ?? 3600,
     authAlgorithm: opts.authAlgorithm ?? 'MD5',
+    peerIp: opts.peerIp ?? null,
   };
 }
 
@@ -540,6 +566,10 @@ function renderConfig(settings: Settings, switches: Switches, runtimeDir: string
     MIN_EXPIRES_423: switches.minExpires423,
     REGISTER_RETRY_AFTER: switches.registerRetryAfter,
     CLOSE_AFTER_REGISTER: 0,
+    INVITE_CODE: switches.inviteCode,
+    INVITE_REASON: switches.inviteReason,
+    // A TLS/WS client is record-routed twice (its listener and UDP/TCP), so every port is an alias.
+    PEER_ALIASES: settings.peerIp === null ? '' : [...new Set(Object.values(PORTS))].map((port) => `alias=${settings.peerIp}:${port}`).join('\n'),
     // Kamailio 5.6 auth `algorithm`: unset means MD5 without an algorithm parameter (RFC 2617).
     AUTH_ALGORITHM: settings.authAlgorithm === 'SHA-256' ? 'modparam("auth", "algorithm", "SHA-256")' : '',
   };
@@ -680,8 +710,9 @@ async function makeCertificate(dir: string, ip: string): Promise<{ pem: string; 
  * 127.<pid-derived>.<pid-derived>.<thread+counter>: test files run in separate processes (or
  * threads), so their instances never share an address and every port can stay at its default.
  * An address held by a live (maybe killed) instance, or busy with a leftover of another run, is skipped.
+ * Exported for pairs whose instances must know each other's address before they start (`peerIp`).
  */
-async function pickLoopbackIp(): Promise<string> {
+export async function pickLoopbackIp(): Promise<string> {
   const pid = process.pid;
   for (let attempt = 0; attempt < 20; attempt++) {
     const slot = (threadId % 16) * 15 + (state.instanceCounter++ % 15);

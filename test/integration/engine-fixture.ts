@@ -7,7 +7,7 @@ import { parseLineConfig } from '../../common/line-config';
 import type { LineSnapshot } from '../../common/line-status';
 import { SipEngine } from '../../main/sip/engine';
 import type { KamailioInstance } from '../harness/kamailio';
-import { startKamailio } from '../harness/kamailio';
+import { pickLoopbackIp, startKamailio } from '../harness/kamailio';
 
 /** Test accounts 1001…1099, each with its own password. */
 export const USERS: Record<string, string> = Object.fromEntries(Array.from({ length: 99 }, (_, i) => [`${1001 + i}`, `secret-${1001 + i}`]));
@@ -18,10 +18,17 @@ export function account(user: string): { username: string; password: string } {
 }
 export const DOMAIN = 'trunkline.test';
 
+/**
+ * A primary and a backup Kamailio with the same users. Both addresses are picked first so each
+ * instance lists the other's record-route addresses as its own (`peerIp`): a BYE whose Route names
+ * the frozen primary is relayed by the backup (BYE failover).
+ */
 export async function startPair(name: string): Promise<{ primary: KamailioInstance; backup: KamailioInstance }> {
+  const primaryIp = await pickLoopbackIp();
+  const backupIp = await pickLoopbackIp();
   const [primary, backup] = await Promise.all([
-    startKamailio({ name: `${name}-primary`, users: USERS, domain: DOMAIN }),
-    startKamailio({ name: `${name}-backup`, users: USERS, domain: DOMAIN }),
+    startKamailio({ name: `${name}-primary`, users: USERS, domain: DOMAIN, ip: primaryIp, peerIp: backupIp }),
+    startKamailio({ name: `${name}-backup`, users: USERS, domain: DOMAIN, ip: backupIp, peerIp: primaryIp }),
   ]);
   return { primary, backup };
 }
