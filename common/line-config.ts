@@ -69,6 +69,16 @@ export const lineSchema = object({
   liveness: object({
     interval: integer(5, 3600, { default: 60, also: [0], unit: 'seconds (0 = off)' }),
   }, { defaultWhenMissing: true }),
+  /**
+   * RFC 3581 / RFC 5626 §4.4 behind NAT. `rewriteContact`: re-register with the address the
+   * registrar saw (Via `received`/`rport`) and remove the private Contact; `auto` = on for udp.
+   * `keepaliveInterval`: CRLF keepalives every so many seconds; absent = 30 s once NAT is
+   * detected, 0 = never, a number = always at that interval.
+   */
+  nat: object({
+    rewriteContact: oneOf(['auto', 'on', 'off'] as const, 'auto'),
+    keepaliveInterval: optional(integer(5, 3600, { also: [0], unit: 'seconds (0 = off)' })),
+  }, { defaultWhenMissing: true }),
   privacy: oneOf(['ignore', 'id', 'none'] as const, 'ignore'),
   sendUnregister: boolean(true),
   stopFailoverAfterInviteTimeout: boolean(false),
@@ -84,8 +94,11 @@ export const lineSchema = object({
 type ParsedServer = Infer<typeof serverSchema.shape>;
 type ParsedLine = Infer<typeof lineSchema.shape>;
 
-/** A server after defaults: the port is always known. */
-export type ServerConfig = Omit<ParsedServer, 'port'> & { port: number };
+/**
+ * A server after defaults: the port is always known. `portGiven` is false when the port is the
+ * transport's default (then a host name is located by NAPTR/SRV, RFC 3263 §4.2); absent = given.
+ */
+export type ServerConfig = Omit<ParsedServer, 'port'> & { port: number; portGiven?: boolean };
 export type CallSettings = Infer<typeof callSettingsSchema.shape>;
 /** A line after defaults. `password` is the clear secret: never log it, never send it to a UI. */
 export type LineConfig = Omit<ParsedLine, 'servers' | 'name'> & { name: string; servers: ServerConfig[] };
@@ -94,7 +107,7 @@ function withDefaults(line: ParsedLine): LineConfig {
   return {
     ...line,
     name: line.name ?? line.id,
-    servers: line.servers.map((s) => ({ ...s, port: s.port ?? DEFAULT_PORTS[s.transport] })),
+    servers: line.servers.map((s) => ({ ...s, port: s.port ?? DEFAULT_PORTS[s.transport], portGiven: s.port !== undefined })),
   };
 }
 

@@ -9,13 +9,30 @@ describe('line configuration', () => {
     const parsed = parseLineConfig(minimal);
     expect(parsed.ok && parsed.value).toEqual({
       id: 'a', name: 'a', username: '1001', authUsername: undefined, password: '', domain: 'example.org', displayName: undefined,
-      servers: [{ host: '127.0.0.1', port: 5060, transport: 'udp', path: undefined, expires: 3600, tls: undefined }],
+      servers: [{ host: '127.0.0.1', port: 5060, portGiven: false, transport: 'udp', path: undefined, expires: 3600, tls: undefined }],
       expiryMode: 'auto', retryDelay: 60, signalRetryCount: 3,
       failback: { enabled: true, interval: 1800 }, liveness: { interval: 60 },
+      nat: { rewriteContact: 'auto', keepaliveInterval: undefined },
       privacy: 'ignore', sendUnregister: true, stopFailoverAfterInviteTimeout: false,
       calls: { enabled: true, dtmfMode: 'rfc4733', codecs: ['PCMU', 'PCMA'], srtp: 'off', mediaMode: 'rtp', rtpPortMin: 10000, rtpPortMax: 20000, rtpTimeout: 60, autoAnswerMs: undefined },
       enabled: true,
     });
+  });
+
+  it('remembers whether the port was given (RFC 3263 §4.2: an explicit port skips SRV)', () => {
+    const parsed = parseLineConfig({ ...minimal, servers: [{ host: 'sip.example.org' }, { host: 'sip.example.org', port: 5060 }] });
+    expect(parsed.ok && parsed.value.servers.map((s) => [s.port, s.portGiven])).toEqual([[5060, false], [5060, true]]);
+  });
+
+  it('takes NAT settings and names the field of a wrong one', () => {
+    const parsed = parseLineConfig({ ...minimal, nat: { rewriteContact: 'on', keepaliveInterval: 15 } });
+    expect(parsed.ok && parsed.value.nat).toEqual({ rewriteContact: 'on', keepaliveInterval: 15 });
+    const off = parseLineConfig({ ...minimal, nat: { keepaliveInterval: 0 } });
+    expect(off.ok && off.value.nat).toEqual({ rewriteContact: 'auto', keepaliveInterval: 0 });
+    const badMode = parseLineConfig({ ...minimal, nat: { rewriteContact: 'always' } });
+    expect(!badMode.ok && badMode.errors.map((e) => `${e.path}: ${e.message}`)).toEqual(['nat.rewriteContact: must be one of "auto", "on", "off" (got "always")']);
+    const badInterval = parseLineConfig({ ...minimal, nat: { keepaliveInterval: 2 } });
+    expect(!badInterval.ok && badInterval.errors.map((e) => `${e.path}: ${e.message}`)).toEqual(['nat.keepaliveInterval: must be 0, or an integer from 5 to 3600 seconds (0 = off) (got 2)']);
   });
 
   it('uses the standard port of each transport', () => {
