@@ -42,6 +42,7 @@ export class SipEngine {
   private readonly lineListeners = new Set<Listener<LineSnapshot>>();
   private readonly historyListeners = new Set<Listener<LineHistoryEntry>>();
   private readonly removedListeners = new Set<Listener<string>>();
+  private readonly linkListeners = new Set<Listener<{ line: string; server: number; link: ServerLink }>>();
 
   constructor(private readonly options: EngineOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -66,6 +67,16 @@ export class SipEngine {
     return () => this.removedListeners.delete(listener);
   }
 
+  /**
+   * A JsSIP UA (ServerLink) was created for server `server` of line `line` (lazily, when the line
+   * first needs that server; again after `updateLine`). The call manager attaches its incoming-call
+   * listener here, on every UA of every line. Subscribe before adding lines.
+   */
+  onLink(listener: Listener<{ line: string; server: number; link: ServerLink }>): () => void {
+    this.linkListeners.add(listener);
+    return () => this.linkListeners.delete(listener);
+  }
+
   /** Adds a line and starts registering it (unless it is configured disabled). */
   addLine(config: LineConfig): LineSnapshot {
     if (this.lines.has(config.id)) throw new Error(`line "${config.id}" already exists`);
@@ -87,16 +98,21 @@ export class SipEngine {
     const controller = new LineController(config, {
       clock: this.clock,
       random: this.random,
-      createChannel: (index) =>
-        this.options.createChannel?.(config, index, traceOf(index)) ??
-        new JsSipChannel({
-          line: config,
-          serverIndex: index,
-          clock: this.clock,
-          random: this.random,
-          userAgent: this.options.userAgent ?? 'Trunkline',
-          onTrace: traceOf(index),
-        }),
+      createChannel: (index) => {
+        const channel =
+          this.options.createChannel?.(config, index, traceOf(index)) ??
+          new JsSipChannel({
+            line: config,
+            serverIndex: index,
+            clock: this.clock,
+            random: this.random,
+            userAgent: this.options.userAgent ?? 'Trunkline',
+            onTrace: traceOf(index),
+          });
+        const link = channel.link();
+        if (link) this.linkListeners.forEach((l) => l({ line: config.id, server: index, link }));
+        return channel;
+      },
     });
     controller.on('change', (snapshot) => this.lineListeners.forEach((l) => l(snapshot)));
     controller.on('history', (entry) => {
