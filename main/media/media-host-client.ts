@@ -11,8 +11,8 @@
 import type { MediaHostCarrier } from './media-host-carrier';
 import { forkMediaHost } from './media-host-carrier';
 import type {
-  AudioSourceSpec, ConfigureParams, DtmfResult, MediaCommand, MediaCommands, MediaEvents, MediaHostMessage, MediaRequest,
-  MediaStats, OpenParams, OpenResult,
+  BusOpenResult, ConfigureParams, DtmfResult, MediaCommand, MediaCommands, MediaEvents, MediaHostMessage, MediaRequest,
+  MediaStats, OpenParams, OpenResult, SessionSourceSpec,
 } from './media-protocol';
 
 /** Events of the client: the host's pushed events plus `exit` when the child is gone. */
@@ -106,9 +106,19 @@ export class MediaHostClient {
     return this.request('configure', params).then(() => undefined);
   }
 
-  /** Chooses what the session sends (default silence). */
-  setSource(session: string, source: AudioSourceSpec): Promise<void> {
+  /** Chooses what the session sends (default silence); `{ kind: 'bus', bus, mid }` relays the audio bus both ways. */
+  setSource(session: string, source: SessionSourceSpec): Promise<void> {
     return this.request('source', { session, source }).then(() => undefined);
+  }
+
+  /** Answers the renderer's bus offer (creates bus `bus` on the first one). */
+  openBus(bus: string, sdpOffer: string): Promise<BusOpenResult> {
+    return this.request('bus-open', { bus, sdpOffer });
+  }
+
+  /** Closes bus `bus`; its sessions fall back to silence. */
+  closeBus(bus: string): Promise<void> {
+    return this.request('bus-close', { bus }).then(() => undefined);
   }
 
   /** Records what is received to `path` (8 kHz mono 16-bit WAV); null stops and finalises. */

@@ -8,6 +8,8 @@ import type { Clock, Random } from '../sip/clock';
 import type { MediaCommand, MediaCommands, MediaEventMessage, MediaResponse } from './media-protocol';
 import { isMediaCommand, validateParams } from './media-request-validation';
 import { MediaSession } from './media-session';
+import { BusLink } from './bus-link';
+import { BusPeer } from './bus-peer';
 
 export interface MediaHostDeps {
   clock: Clock;
@@ -20,6 +22,9 @@ export class MediaHost {
   private readonly sessions = new Map<string, MediaSession>();
   /** Sessions whose `open` is still binding: a second `open` with the same id is refused. */
   private readonly opening = new Set<string>();
+  /** Audio buses by id (`bus-open`), and the session ↔ bus transceiver links (`source` kind bus). */
+  private readonly buses = new Map<string, BusPeer>();
+  private readonly links = new Map<string, BusLink>();
 
   constructor(private readonly deps: MediaHostDeps) {}
 
@@ -59,15 +64,27 @@ export class MediaHost {
         this.opening.delete(open.session);
       }
     }
-    const session = this.sessions.get(p.session);
-    if (!session) throw new Error(`session: "${p.session}" is not open`);
+    if (command === 'bus-open') return (await this.openBus(p as MediaCommands['bus-open']['params'])) as Result;
+    if (command === 'bus-close') {
+      await this.closeBus((p as MediaCommands['bus-close']['params']).bus);
+      return null as Result;
+    }
+    const session = this.sessions.get((p as { session: string }).session);
+    if (!session) throw new Error(`session: "${(p as { session: string }).session}" is not open`);
     switch (command) {
       case 'configure':
         session.configure(p as MediaCommands['configure']['params']);
         return null as Result;
-      case 'source':
-        session.setSource((p as MediaCommands['source']['params']).source);
+      case 'source': {
+        const { source } = p as MediaCommands['source']['params'];
+        if (source.kind === 'bus') {
+          this.link(session, source.bus, source.mid);
+        } else {
+          session.setSource(source);
+          this.unlink(session.id);
+        }
         return null as Result;
+      }
       case 'record':
         await session.record((p as MediaCommands['record']['params']).path);
         return null as Result;
@@ -82,17 +99,66 @@ export class MediaHost {
       case 'stats':
         return session.stats() as Result;
       case 'close':
-        this.sessions.delete(p.session);
+        this.unlink(session.id);
+        this.sessions.delete(session.id);
         return (await session.close()) as Result;
       default:
         throw new Error(`command: unknown "${String(command)}"`);
     }
   }
 
-  /** Closes every session (host shutting down). */
+  private async openBus(params: MediaCommands['bus-open']['params']): Promise<MediaCommands['bus-open']['result']> {
+    let bus = this.buses.get(params.bus);
+    if (!bus) {
+      bus = new BusPeer();
+      this.buses.set(params.bus, bus);
+      bus.onState((state) => this.deps.post({ kind: 'event', event: 'bus-state', payload: { bus: params.bus, state } }));
+    }
+    try {
+      const sdpAnswer = await bus.negotiate(params.sdpOffer);
+      return { sdpAnswer, mids: bus.mids() };
+    } catch (error) {
+      throw new Error(`sdpOffer: the bus could not answer it: ${(error as Error).message}`);
+    }
+  }
+
+  private async closeBus(id: string): Promise<void> {
+    const bus = this.buses.get(id);
+    if (!bus) throw new Error(`bus: "${id}" is not open`);
+    this.buses.delete(id);
+    for (const [session, link] of this.links) {
+      if (link.bus === bus) this.unlink(session);
+    }
+    await bus.close();
+  }
+
+  private link(session: MediaSession, busId: string, mid: string): void {
+    const bus = this.buses.get(busId);
+    if (!bus) throw new Error(`source.bus: "${busId}" is not open (bus-open first)`);
+    if (!bus.mids().includes(mid)) throw new Error(`source.mid: bus "${busId}" has no audio transceiver "${mid}" (has ${bus.mids().join(', ') || 'none'})`);
+    for (const [other, link] of this.links) {
+      if (other !== session.id && link.bus === bus && link.mid === mid) throw new Error(`source.mid: transceiver "${mid}" already carries session "${other}"`);
+    }
+    this.unlink(session.id);
+    this.links.set(session.id, new BusLink(session, bus, mid, {
+      clock: this.deps.clock,
+      random: this.deps.random,
+      fault: (error) => this.deps.post({ kind: 'event', event: 'error', payload: { session: session.id, message: error.message } }),
+    }));
+  }
+
+  private unlink(session: string): void {
+    this.links.get(session)?.dispose();
+    this.links.delete(session);
+  }
+
+  /** Closes every session and bus (host shutting down). */
   async closeAll(): Promise<void> {
+    for (const session of [...this.links.keys()]) this.unlink(session);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(sessions.map((s) => s.close()));
+    const buses = [...this.buses.values()];
+    this.buses.clear();
+    await Promise.all([...sessions.map((s) => s.close()), ...buses.map((b) => b.close())]);
   }
 }

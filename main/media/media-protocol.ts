@@ -92,9 +92,42 @@ export type AudioSourceSpec =
   | { kind: 'wav'; path: string; loop?: boolean }
   | { kind: 'silence' };
 
+/**
+ * The audio bus as a session's source (research/calls-design.md §3.3): the session relays RTP
+ * between its trunk leg and transceiver `mid` of bus `bus` (opened with `bus-open`), both ways,
+ * until it gets another source or closes. `mid` is the renderer's `RTCRtpTransceiver.mid`.
+ */
+export interface BusSourceSpec {
+  kind: 'bus';
+  bus: string;
+  mid: string;
+}
+
+/** Every source a session can have: generated audio or the bus. */
+export type SessionSourceSpec = AudioSourceSpec | BusSourceSpec;
+
 export interface SourceParams {
   session: string;
-  source: AudioSourceSpec;
+  source: SessionSourceSpec;
+}
+
+/** `bus-open`: creates bus `bus` on the first offer, re-negotiates it on later ones (a transceiver added per call). */
+export interface BusOpenParams {
+  /** Caller-chosen id (one per renderer holding the devices, e.g. "main-window"). */
+  bus: string;
+  /** The renderer's complete offer (ICE gathering finished: the bus does not trickle). */
+  sdpOffer: string;
+}
+
+export interface BusOpenResult {
+  /** The media host's answer, with 127.0.0.1 candidates only. */
+  sdpAnswer: string;
+  /** The audio transceivers' mids the bus now has, in SDP order. */
+  mids: string[];
+}
+
+export interface BusParams {
+  bus: string;
 }
 
 export interface RecordParams {
@@ -185,6 +218,9 @@ export interface MediaCommands {
   mute: { params: MuteParams; result: null };
   stats: { params: SessionParams; result: MediaStats };
   close: { params: SessionParams; result: MediaStats };
+  'bus-open': { params: BusOpenParams; result: BusOpenResult };
+  /** Closes the bus; sessions relaying through it fall back to silence. */
+  'bus-close': { params: BusParams; result: null };
 }
 
 export type MediaCommand = keyof MediaCommands;
@@ -199,6 +235,8 @@ export interface MediaEvents {
   inactive: { session: string; timeoutMs: number; lastPacketAt: number | null };
   /** Every second while the session is open. */
   stats: MediaStats;
+  /** The bus's connection changed (W3C RTCPeerConnectionState). */
+  'bus-state': { bus: string; state: 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed' };
   /** A fault inside the host (session null when not tied to one). The host keeps running. */
   error: { session: string | null; message: string };
 }

@@ -4,9 +4,12 @@
  */
 import { isIP } from 'node:net';
 import type {
-  AudioSourceSpec, ConfigureParams, DtmfParams, MediaCommand, MediaCommands, MuteParams, OpenParams, RecordParams,
-  SessionParams, SourceParams, SrtpKeys,
+  BusOpenParams, BusParams, ConfigureParams, DtmfParams, MediaCommand, MediaCommands, MuteParams, OpenParams, RecordParams,
+  SessionParams, SessionSourceSpec, SourceParams, SrtpKeys,
 } from './media-protocol';
+
+/** Largest bus SDP accepted from the renderer (a few audio transceivers take ~2 KB each). */
+export const MAX_BUS_SDP_LENGTH = 64 * 1024;
 
 type Fields = Record<string, unknown>;
 
@@ -96,7 +99,7 @@ function validateConfigure(o: Fields): ConfigureParams {
 
 function validateSource(o: Fields): SourceParams {
   const s = object(o.source, 'source');
-  let source: AudioSourceSpec;
+  let source: SessionSourceSpec;
   switch (s.kind) {
     case 'tone':
       source = { kind: 'tone', frequencyHz: number(s, 'frequencyHz', 1, 3999, 'source.'), dBFS: number(s, 'dBFS', -90, 0, 'source.') };
@@ -109,8 +112,11 @@ function validateSource(o: Fields): SourceParams {
     case 'silence':
       source = { kind: 'silence' };
       break;
+    case 'bus':
+      source = { kind: 'bus', bus: string(s, 'bus', 'source.'), mid: string(s, 'mid', 'source.') };
+      break;
     default:
-      throw new Error(`source.kind: must be one of tone, wav, silence (got ${JSON.stringify(s.kind)})`);
+      throw new Error(`source.kind: must be one of tone, wav, silence, bus (got ${JSON.stringify(s.kind)})`);
   }
   return { session: session(o), source };
 }
@@ -134,6 +140,17 @@ function validateSession(o: Fields): SessionParams {
   return { session: session(o) };
 }
 
+function validateBusOpen(o: Fields): BusOpenParams {
+  const sdpOffer = string(o, 'sdpOffer');
+  if (sdpOffer.length > MAX_BUS_SDP_LENGTH) throw new Error(`sdpOffer: must be at most ${MAX_BUS_SDP_LENGTH} characters (got ${sdpOffer.length})`);
+  if (!sdpOffer.startsWith('v=0')) throw new Error('sdpOffer: must be an SDP body starting with "v=0"');
+  return { bus: string(o, 'bus'), sdpOffer };
+}
+
+function validateBus(o: Fields): BusParams {
+  return { bus: string(o, 'bus') };
+}
+
 const validators: { [C in MediaCommand]: (o: Fields) => MediaCommands[C]['params'] } = {
   open: validateOpen,
   configure: validateConfigure,
@@ -143,6 +160,8 @@ const validators: { [C in MediaCommand]: (o: Fields) => MediaCommands[C]['params
   mute: validateMute,
   stats: validateSession,
   close: validateSession,
+  'bus-open': validateBusOpen,
+  'bus-close': validateBus,
 };
 
 export function isMediaCommand(command: unknown): command is MediaCommand {

@@ -34,7 +34,8 @@ import { ReceivedAudio } from './received-audio';
 import { buildBye, buildCompoundReport, readCompoundReport, roundTripMs, rtcpIntervalMs } from './rtcp-report';
 import { bindRtpPorts } from './rtp-port-binding';
 import { RtpReceiveStats } from './rtp-receive-stats';
-import type { SendStream } from './rtp-sender';
+import type { LegFormat } from './bus-relay';
+import type { RelayedPacket, SendStream } from './rtp-sender';
 import { RtpSender } from './rtp-sender';
 import type { SrtpContexts } from './srtp-sdes';
 import { createSrtpContexts } from './srtp-sdes';
@@ -81,6 +82,8 @@ export class MediaSession {
   private latchedRtp: TransportAddress | null = null;
   private latchedRtcp: TransportAddress | null = null;
   private readonly telephoneEvents: TelephoneEventReceiver;
+  /** Set while the audio bus is this session's source: every accepted RTP packet from the trunk. */
+  private relaySink: ((packet: RtpPacket) => void) | null = null;
 
   // RTCP.
   private lastSr: { lsr: number; at: number } | null = null;
@@ -159,7 +162,42 @@ export class MediaSession {
   }
 
   setSource(spec: AudioSourceSpec): void {
+    this.relaySink = null;
     this.sender.setSource(createAudioSource(spec));
+  }
+
+  /**
+   * Hands this session's audio to a relay (the audio bus, `bus-link.ts`): our own source stops,
+   * {@link relayToTrunk} sends what the bus sends, and `sink` gets every RTP packet accepted from
+   * the trunk (after SRTP and the receive statistics; recording and levels continue as before).
+   */
+  useRelay(sink: (packet: RtpPacket) => void): void {
+    this.relaySink = sink;
+    this.sender.setSource(null);
+  }
+
+  /** Ends a relay started by {@link useRelay}: silence until the next source. */
+  stopRelay(): void {
+    if (this.relaySink === null) return;
+    this.relaySink = null;
+    this.sender.setSource(createAudioSource({ kind: 'silence' }));
+  }
+
+  /** The trunk leg's negotiated format, or null before the first `configure`. */
+  get legFormat(): LegFormat | null {
+    const config = this.config;
+    return config ? { codec: config.codec, payloadType: config.payloadType, telephoneEventPayloadType: config.telephoneEventPayloadType } : null;
+  }
+
+  /** Our RTP timestamp at this instant (where a relayed stream starts, RFC 3550 §5.1). */
+  timestampNow(): number {
+    return this.sender.timestampAt(this.deps.clock.now());
+  }
+
+  /** Sends a packet relayed from the bus on the trunk leg as ours. @returns whether it went out (mute, hold, no far end: not). */
+  relayToTrunk(packet: RelayedPacket): boolean {
+    if (this.closed) return false;
+    return this.sender.relay(this.sendStream(), packet, this.deps.clock.now());
   }
 
   /** Starts (or replaces) the recording; null stops it. Resolves once the file is ready or finalised. */
@@ -221,6 +259,7 @@ export class MediaSession {
   async close(): Promise<MediaStats> {
     if (this.closed) return this.stats();
     this.closed = true;
+    this.relaySink = null;
     this.timers.dispose();
     this.sender.dtmf.cancel('session closed');
     // RFC 3550 §6.6: a BYE goes in a compound packet after a report.
@@ -325,6 +364,7 @@ export class MediaSession {
     if (!this.reception!.update(header.sequenceNumber, header.timestamp, now)) return;
     this.packetsReceived++;
     this.bytesReceived += packet.payload.length;
+    this.relaySink?.(packet);
     if (header.payloadType === config.telephoneEventPayloadType) {
       this.telephoneEvents.receive(header.timestamp, packet.payload);
     } else if (header.payloadType === config.payloadType) {

@@ -27,6 +27,17 @@ export interface SendStream {
   srtp: SrtpSession | null;
 }
 
+/** A packet from the audio bus, already mapped to this stream's payload types and timestamps. */
+export interface RelayedPacket {
+  kind: 'audio' | 'event';
+  payloadType: number;
+  marker: boolean;
+  timestamp: number;
+  /** Packets lost on the bus just before this one (sequence numbers to skip). */
+  lost: number;
+  payload: Buffer;
+}
+
 export class RtpSender {
   readonly ssrc: number;
   readonly dtmf = new DtmfSender();
@@ -43,7 +54,10 @@ export class RtpSender {
   private nextIndex = 0;
   private gap = true;
   private frame = new Int16Array(160);
-  private source: AudioSource = new SilenceSource();
+  /** null: the audio comes from elsewhere through {@link relay} (the audio bus); slots send only DTMF. */
+  private source: AudioSource | null = new SilenceSource();
+  /** A relayed audio packet was held back (mute, hold): the next one sent carries the marker. */
+  private relayGap = true;
   private readonly intervals = new IntervalHistogram();
   private lastAudioAt: number | null = null;
 
@@ -54,8 +68,34 @@ export class RtpSender {
     this.startAt = now;
   }
 
-  setSource(source: AudioSource): void {
+  /** `null` hands the audio over to {@link relay} (the audio bus). */
+  setSource(source: AudioSource | null): void {
     this.source = source;
+    this.relayGap = true;
+  }
+
+  /**
+   * Sends one packet relayed from the audio bus as ours: our SSRC, our sequence numbers (advanced
+   * by `lost` first, so the far end sees the bus's loss as loss), the relay's timestamp. Audio is
+   * held back while muted or not sending; RFC 4733 events only while not sending (as our own DTMF).
+   * @returns whether it went out
+   */
+  relay(stream: SendStream | null, packet: RelayedPacket, now: number): boolean {
+    if (!stream || !stream.sending || (packet.kind === 'audio' && this.muted)) {
+      if (packet.kind === 'audio') this.relayGap = true;
+      return false;
+    }
+    this.seq = (this.seq + packet.lost) & 0xffff;
+    let marker = packet.marker;
+    if (packet.kind === 'audio') {
+      // RFC 3551 §4.1: the first packet after a gap in what we sent carries the marker.
+      marker = marker || this.relayGap;
+      if (!marker && this.lastAudioAt !== null) this.intervals.record(now - this.lastAudioAt);
+      this.lastAudioAt = now;
+      this.relayGap = false;
+    }
+    this.send(stream, packet.payloadType, marker, packet.timestamp, packet.payload);
+    return true;
   }
 
   /** Restarts the packet clock for a new packet time, keeping the timestamp continuous. */
@@ -93,7 +133,7 @@ export class RtpSender {
   private slot(index: number, now: number, stream: SendStream | null): void {
     const timestamp = (this.ts0 + index * this.frame.length) >>> 0;
     // The source runs with time whether or not we send, like a microphone.
-    this.source.read(this.frame);
+    this.source?.read(this.frame);
     if (!stream || !stream.sending) {
       this.gap = true;
       return;
@@ -104,7 +144,7 @@ export class RtpSender {
       this.gap = true;
       return;
     }
-    if (this.muted) {
+    if (this.muted || !this.source) {
       this.gap = true;
       return;
     }
