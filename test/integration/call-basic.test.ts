@@ -1,0 +1,203 @@
+/**
+ * Calls end to end on loopback: the engine's CallManager through a real Kamailio to a real baresip,
+ * audio asserted on the recordings of both sides; and `npm run call` as a user runs it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallEvent, CallSnapshot } from '../../common/call-status';
+import { CallManager } from '../../main/sip/calls/call-manager';
+import type { SipEngine } from '../../main/sip/engine';
+import { toneMargin } from '../harness/audio';
+import type { BaresipInstance } from '../harness/baresip';
+import { startBaresip } from '../harness/baresip';
+import type { KamailioInstance } from '../harness/kamailio';
+import { account, DOMAIN, lineConfig, newEngine, registeredOn, serverOf, startPair, USERS, waitForLine } from './engine-fixture';
+
+const MIN_MARGIN_DB = 20;
+
+let primary: KamailioInstance;
+let backup: KamailioInstance;
+let dir: string;
+const phones: BaresipInstance[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  ({ primary, backup } = await startPair('call-basic'));
+  dir = await mkdtemp(join(tmpdir(), 'tl-call-basic-'));
+});
+
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c().catch(() => undefined)));
+  await Promise.all(phones.splice(0).map((p) => p.stop()));
+});
+
+afterAll(async () => {
+  await Promise.all([primary?.stop(), backup?.stop()]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function phone(user: string, opts: { answerMode: 'auto' | 'manual'; tone?: number }): Promise<BaresipInstance> {
+  const p = await startBaresip({
+    name: `p${user}`,
+    user,
+    password: USERS[user]!,
+    registrar: { ip: primary.ip, port: primary.ports.udp, transport: 'udp' },
+    domain: DOMAIN,
+    answerMode: opts.answerMode,
+    record: true,
+    ...(opts.tone ? { tone: { frequencyHz: opts.tone } } : {}),
+  });
+  phones.push(p);
+  await p.registered();
+  return p;
+}
+
+interface World {
+  engine: SipEngine;
+  calls: CallManager;
+  events: CallEvent[];
+}
+
+async function world(user: string, calls: Record<string, unknown> = {}): Promise<World> {
+  const engine = newEngine();
+  const manager = new CallManager(engine);
+  const events: CallEvent[] = [];
+  manager.on('event', (e) => events.push(e));
+  cleanups.push(async () => {
+    await manager.shutdown(2_000);
+    await engine.shutdown(2_000);
+  });
+  engine.addLine(lineConfig({ id: 'line', ...account(user), servers: [serverOf(primary), serverOf(backup)], calls: { rtpPortMin: 40000, rtpPortMax: 40999, ...calls } }));
+  await waitForLine(engine, 'line', registeredOn(0), 10_000, 'registered');
+  return { engine, calls: manager, events };
+}
+
+function waitForCall(w: World, id: string, pred: (s: CallSnapshot) => boolean, timeoutMs: number, what: string): Promise<CallSnapshot> {
+  return new Promise((resolve, reject) => {
+    const check = (s: CallSnapshot | null): boolean => {
+      if (!s || s.id !== id || !pred(s)) return false;
+      clearTimeout(timer);
+      off();
+      resolve(s);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`call ${id}: ${what} not reached within ${timeoutMs} ms; now ${JSON.stringify(w.calls.call(id))}; events ${w.events.map((e) => `${e.event}:${e.code ?? ''}:${e.reason ?? ''}`).join(', ')}`));
+    }, timeoutMs);
+    const off = w.calls.on('call', (s) => void check(s));
+    check(w.calls.call(id));
+  });
+}
+
+async function lastRecording(p: BaresipInstance): Promise<{ received: string; sent: string }> {
+  const recordings = await p.recordings();
+  const last = recordings[recordings.length - 1];
+  if (!last?.received || !last.sent) throw new Error(`${p.name}: no complete recording: ${JSON.stringify(recordings)}`);
+  return last as { received: string; sent: string };
+}
+
+async function expectTone(path: string, hz: number): Promise<void> {
+  const margin = await toneMargin(path, hz, { from: 0.3 });
+  expect(margin.marginDb, `${path} @${hz} Hz: ${JSON.stringify(margin)}`).toBeGreaterThan(MIN_MARGIN_DB);
+}
+
+describe('calls through Kamailio to baresip', () => {
+  it('outgoing UDP call: our 1000 Hz reaches baresip, its 440 Hz reaches our recording; events in order; BYE ends both', async () => {
+    const far = await phone('1062', { answerMode: 'auto', tone: 440 });
+    const w = await world('1061');
+    const recordPath = join(dir, 'outgoing.wav');
+    const call = await w.calls.dial('line', '1062', { source: { kind: 'tone', frequencyHz: 1000, dBFS: -12 }, recordPath });
+    expect(call).toMatchObject({ state: 'dialing', direction: 'outgoing', line: 'line', remote: { uri: `sip:1062@${DOMAIN}`, user: '1062' } });
+    const up = await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected');
+    expect(up).toMatchObject({ server: 0, failovers: 0, code: 200 });
+    expect(up.setupMs).toBeGreaterThan(0);
+    await far.waitForEvent('CALL_ESTABLISHED');
+    await delay(1_500);
+    const live = w.calls.call(call.id)!;
+    expect(live.stats?.packetsReceived).toBeGreaterThan(20);
+    const ended = await w.calls.hangup(call.id);
+    expect(ended).toMatchObject({ state: 'ended', endedBy: 'local', code: 200 });
+    await far.waitForEvent('CALL_CLOSED');
+    expect(ended.stats?.packetsSent).toBeGreaterThan(50);
+    expect(ended.stats?.packetsReceived).toBeGreaterThan(50);
+    const kinds = w.events.filter((e) => e.call === call.id).map((e) => e.event);
+    expect(kinds[0]).toBe('dialing');
+    expect(kinds[1]).toBe('trying');
+    expect(kinds.indexOf('answered')).toBeGreaterThan(1);
+    expect(kinds.at(-1)).toBe('ended');
+    expect(w.events.find((e) => e.event === 'answered')?.setupMs).toBe(up.setupMs);
+    expect(w.calls.history().map((h) => h.id)).toEqual([call.id]);
+    await far.stop({ keepFiles: true });
+    await expectTone((await lastRecording(far)).received, 1000);
+    await expectTone(recordPath, 440);
+  });
+
+  it('incoming call from baresip: caller shown, answered with a tone, far end hangs up → ended by remote', async () => {
+    const w = await world('1063');
+    const caller = await phone('1064', { answerMode: 'manual', tone: 440 });
+    const incoming = new Promise<CallSnapshot>((resolve) => w.calls.on('incoming', resolve));
+    await caller.dial(`sip:1063@${DOMAIN}`);
+    const ringing = await incoming;
+    expect(ringing).toMatchObject({ direction: 'incoming', state: 'ringing', server: 0, remote: { user: '1064' } });
+    await caller.waitForEvent('CALL_RINGING');
+    const recordPath = join(dir, 'incoming.wav');
+    await w.calls.answer(ringing.id, { source: { kind: 'tone', frequencyHz: 1000, dBFS: -12 }, recordPath });
+    await waitForCall(w, ringing.id, (s) => s.state === 'connected', 5_000, 'connected');
+    await caller.waitForEvent('CALL_ESTABLISHED');
+    await delay(1_200);
+    await caller.hangup();
+    const ended = await waitForCall(w, ringing.id, (s) => s.state === 'ended', 5_000, 'ended');
+    expect(ended).toMatchObject({ endedBy: 'remote', code: 200 });
+    await expectTone(recordPath, 440);
+  });
+
+  it('a registration-only line (calls.enabled false) answers 486', async () => {
+    await world('1065', { enabled: false });
+    const caller = await phone('1066', { answerMode: 'manual' });
+    await caller.dial(`sip:1065@${DOMAIN}`);
+    const closed = await caller.waitForEvent('CALL_CLOSED');
+    expect(JSON.stringify(closed.raw)).toMatch(/486/);
+  });
+});
+
+describe('npm run call', () => {
+  it('dials with --json --record: exit 0, events in order, our recording holds the far end\'s tone', async () => {
+    await phone('1068', { answerMode: 'auto', tone: 440 });
+    const config = join(dir, 'lines.json');
+    await writeFile(config, JSON.stringify({ lines: [{ id: 'carrier-a', domain: DOMAIN, ...account('1067'), servers: [serverOf(primary), serverOf(backup)], calls: { rtpPortMin: 41000, rtpPortMax: 41999 } }] }));
+    const recordPath = join(dir, 'cli.wav');
+    const child = spawn('npm', ['run', '--silent', 'call', '--', '--config', config, '--line', 'carrier-a', '--to', '1068', '--tone', '1000', '--record', recordPath, '--dtmf', '15', '--duration', '2', '--json'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, `stdout:\n${stdout}\nstderr:\n${stderr}`).toBe(0);
+    const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as CallEvent & { rtp?: { sent: number; received: number; lost: number; jitterMs: number; rms: number | null } });
+    const kinds = events.map((e) => e.event);
+    expect(kinds[0]).toBe('dialing');
+    expect(kinds).toContain('answered');
+    expect(kinds.at(-1)).toBe('ended');
+    for (const e of events) expect(e).toMatchObject({ line: 'carrier-a', time: expect.any(Number), call: expect.any(String) });
+    const end = events.at(-1)!;
+    expect(end).toMatchObject({ by: 'local', code: 200 });
+    expect(end.durationMs).toBeGreaterThanOrEqual(1_900);
+    expect(end.rtp?.received).toBeGreaterThan(50);
+    expect(events.find((e) => e.event === 'answered')?.setupMs).toBeGreaterThan(0);
+    await expectTone(recordPath, 440);
+  });
+
+  it('bad arguments exit 2 naming the option', async () => {
+    const child = spawn('npm', ['run', '--silent', 'call', '--', '--line', 'x', '--to', '1'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--config/);
+  });
+});
