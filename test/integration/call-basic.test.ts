@@ -167,7 +167,7 @@ describe('calls through Kamailio to baresip', () => {
 
 describe('npm run call', () => {
   it('dials with --json --record: exit 0, events in order, our recording holds the far end\'s tone', async () => {
-    await phone('1068', { answerMode: 'auto', tone: 440 });
+    const far = await phone('1068', { answerMode: 'auto', tone: 440 });
     const config = join(dir, 'lines.json');
     await writeFile(config, JSON.stringify({ lines: [{ id: 'carrier-a', domain: DOMAIN, ...account('1067'), servers: [serverOf(primary), serverOf(backup)], calls: { rtpPortMin: 41000, rtpPortMax: 41999 } }] }));
     const recordPath = join(dir, 'cli.wav');
@@ -190,6 +190,8 @@ describe('npm run call', () => {
     expect(end.rtp?.received).toBeGreaterThan(50);
     expect(events.find((e) => e.event === 'answered')?.setupMs).toBeGreaterThan(0);
     await expectTone(recordPath, 440);
+    // --dtmf 15 went out once connected (RFC 4733: baresip reports each digit).
+    expect(far.events('CALL_DTMF_START').map((e) => e.param)).toEqual(['1', '5']);
   });
 
   it('bad arguments exit 2 naming the option', async () => {
