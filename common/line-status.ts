@@ -42,6 +42,11 @@ export interface LineSnapshot {
   server: number | null;
   /** "127.0.0.1:5060/udp" of the active server, or null. */
   serverLabel: string | null;
+  /**
+   * The RFC 3263 target in use when the server's host was located through DNS, e.g.
+   * "sip.example.org → 127.0.0.7:5060/udp"; null (or absent) otherwise.
+   */
+  serverTarget?: string | null;
   /** Last final SIP response code seen on the registration path (0 = local: timeout, transport error). */
   code: number | null;
   reason: string | null;

@@ -2,12 +2,14 @@
  * The SIP engine: every line, its live snapshot, its bounded history and SIP trace. Plain Node —
  * the headless monitor, the tests and Electron's main process all drive this one class.
  */
+import type { DnsConfig } from '../../common/dns-config';
 import type { LineConfig } from '../../common/line-config';
 import type { LineHistoryEntry, LineSnapshot, TraceEntry } from '../../common/line-status';
 import type { Clock, Random } from './clock';
 import { systemClock, systemRandom } from './clock';
 import { JsSipChannel } from './jssip-channel';
 import { LineController } from './line-controller';
+import { ServerLocator } from './server-locator';
 import type { ServerChannel } from './server-channel';
 import type { ServerLink } from './server-link';
 import { BoundedLog, maskCredentials } from './sip-trace';
@@ -22,6 +24,11 @@ export interface EngineOptions {
   userAgent?: string;
   historyCapacity?: number;
   traceCapacity?: number;
+  /**
+   * DNS servers for RFC 3263 server location (monitor file `dns`, desktop setting); default: the
+   * system's resolvers. A host name without a port is located by NAPTR → SRV → A/AAAA.
+   */
+  dns?: DnsConfig;
   /** Replaces the JsSIP channel (tests of the engine's own bookkeeping). */
   createChannel?: (line: LineConfig, serverIndex: number, onTrace: (record: TraceRecord) => void) => ServerChannel;
 }
@@ -43,10 +50,27 @@ export class SipEngine {
   private readonly historyListeners = new Set<Listener<LineHistoryEntry>>();
   private readonly removedListeners = new Set<Listener<string>>();
   private readonly linkListeners = new Set<Listener<{ line: string; server: number; link: ServerLink }>>();
+  /** One locator for every line, so a name is asked once per TTL (replaced by `setDns`). */
+  private dns: { locator: ServerLocator; custom: boolean };
 
   constructor(private readonly options: EngineOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? systemRandom;
+    this.dns = this.locatorFor(options.dns);
+  }
+
+  /**
+   * Sets the DNS servers used to locate servers (the desktop setting): cached answers are dropped
+   * and every server entry is located with them the next time it is (re)started or its TTL runs out.
+   */
+  setDns(config: DnsConfig): void {
+    this.dns.locator.clear();
+    this.dns = this.locatorFor(config);
+  }
+
+  private locatorFor(config: DnsConfig | undefined): { locator: ServerLocator; custom: boolean } {
+    const servers = config?.servers ?? [];
+    return { locator: new ServerLocator({ servers, clock: this.clock, random: this.random }), custom: servers.length > 0 };
   }
 
   /** Every change of a line's snapshot. Returns an unsubscribe function. */
@@ -108,6 +132,9 @@ export class SipEngine {
             random: this.random,
             userAgent: this.options.userAgent ?? 'Trunkline',
             onTrace: traceOf(index),
+            dns: () => this.dns,
+            // A located server entry moves to another target over a new UA: announced like the first.
+            onLink: (link) => this.linkListeners.forEach((l) => l({ line: config.id, server: index, link })),
           });
         const link = channel.link();
         if (link) this.linkListeners.forEach((l) => l({ line: config.id, server: index, link }));

@@ -1,19 +1,43 @@
 /**
- * The mechanism to one server over a JsSIP UA (`ServerLink`): builds the REGISTER the registration
- * machine asks for (its Call-ID, CSeq, Contacts and expiries), runs it, and reads the answer back
- * into plain facts (code, CSeq, Retry-After, Min-Expires, the Contacts the registrar lists and
- * which of them are ours). It keeps no binding facts of its own: those are the machine's.
+ * The mechanism to one server entry over a JsSIP UA (`ServerLink`): builds the REGISTER the
+ * registration machine asks for (its Call-ID, CSeq, Contacts and expiries), runs it, and reads the
+ * answer back into plain facts (code, CSeq, Retry-After, Min-Expires, the Contacts the registrar
+ * lists and which of them are ours). It keeps no binding facts of its own: those are the machine's.
+ *
+ * Two things below the dialog live here too:
+ * - RFC 3263 location: an entry whose host is a name without a port is located by NAPTR → SRV →
+ *   A/AAAA (server-locator.ts); its targets are tried in order inside this entry (`nextTarget`),
+ *   each over its own link (same Contact user and `+sip.instance`, so the dialog goes on). The
+ *   targets are located again when the entry starts over or their TTL has passed.
+ * - NAT (RFC 3581 §4, RFC 5626 §4.4): a response whose top Via `received`/`rport` differ from the
+ *   address we sent from means a NAT; the public address then goes into our Contact (per
+ *   `line.nat.rewriteContact`, `auto` = UDP only) and keepalives hold the pinhole open.
  */
+import { isIP } from 'node:net';
 import { URI } from 'jssip';
-import type { LineConfig } from '../../common/line-config';
-import type { Clock, Random } from './clock';
+import type { LineConfig, ServerConfig } from '../../common/line-config';
+import type { Clock, Random, TimerHandle } from './clock';
 import type { IncomingResponse, OutgoingRequest } from './jssip-internals';
 import { digestRefusalOf } from './jssip-digest';
 import { buildRequest, cseqOf, internalsOf } from './jssip-internals';
 import { parseRetryAfter } from './registration-schedule';
 import type { ConnectResult, ListedContact, OptionsResult, RegisterRequest, RegisterResult, ServerChannel, Transaction } from './server-channel';
 import { randomToken, ServerLink } from './server-link';
+import type { ServerLocator, ServerTarget } from './server-locator';
+import { ServerLocationError, targetLabel } from './server-locator';
 import type { TraceRecord } from './transport/sip-socket';
+
+/** RFC 5626 §4.4.1 suggests keepalives well inside common NAT timeouts; SPEC default behind NAT. */
+export const DEFAULT_NAT_KEEPALIVE_S = 30;
+/** Contact rewrites allowed per connection: a NAT that maps every REGISTER anew must not loop us. */
+const MAX_REWRITES_PER_CONNECTION = 3;
+
+/** What the engine's resolver setting gives a channel. */
+export interface ChannelDns {
+  locator: ServerLocator;
+  /** DNS servers were configured (split horizon): names with an explicit port are resolved by them too. */
+  custom: boolean;
+}
 
 export interface JsSipChannelOptions {
   line: LineConfig;
@@ -22,6 +46,10 @@ export interface JsSipChannelOptions {
   random: Random;
   userAgent: string;
   onTrace: (record: TraceRecord) => void;
+  /** The engine's current resolver setting; absent: hosts are resolved by the OS, no SRV. */
+  dns?: () => ChannelDns;
+  /** A new link replaced the one `link()` gave before (another located target): calls attach here. */
+  onLink?: (link: ServerLink) => void;
 }
 
 interface ParsedContact {
@@ -40,13 +68,24 @@ function canonicalContact(uri: { user?: string | null; host: string; port?: numb
 export class JsSipChannel implements ServerChannel {
   onConnectionLost: (() => void) | null = null;
 
-  private readonly serverLink: ServerLink;
+  private serverLink: ServerLink;
+  private readonly server: ServerConfig;
+  /** Located targets of this entry (null: not located yet, or to be located again). */
+  private targets: ServerTarget[] | null = null;
+  private targetIndex = 0;
+  /** The target the current link connects to (null: the configured host itself). */
+  private linkTarget: ServerTarget | null = null;
+  private natDetected = false;
+  private rewrites = 0;
+  private keepalive: TimerHandle | null = null;
+  private keepaliveS = 0;
+  private disposed = false;
 
   constructor(private readonly options: JsSipChannelOptions) {
     const server = options.line.servers[options.serverIndex];
     if (!server) throw new Error(`line ${options.line.id} has no server ${options.serverIndex}`);
-    this.serverLink = new ServerLink({ ...options, server });
-    this.serverLink.onConnectionLost = () => this.onConnectionLost?.();
+    this.server = server;
+    this.serverLink = this.newLink(null);
   }
 
   link(): ServerLink {
@@ -54,9 +93,37 @@ export class JsSipChannel implements ServerChannel {
   }
 
   async connect(budgetMs: number): Promise<ConnectResult> {
-    const connected = await this.serverLink.connect(budgetMs);
+    const { clock } = this.options;
+    const started = clock.now();
+    const located = await this.locate(budgetMs);
+    if (!located.ok) return located;
+    const connected = await this.serverLink.connect(Math.max(1, budgetMs - (clock.now() - started)));
     if (!connected.ok) return connected;
+    this.updateKeepalive();
     return { ok: true, contact: canonicalContact(internalsOf(this.serverLink.ua).contact.uri) };
+  }
+
+  /**
+   * RFC 3263 §4.3: the next target of this entry after the current one proved unavailable. True
+   * when there is one (the next connect goes there); false after the last, and the entry is
+   * located afresh when it is tried again.
+   */
+  nextTarget(): boolean {
+    if (this.targets === null) return false;
+    const next = this.targets[this.targetIndex + 1];
+    if (!next) {
+      this.targets = null;
+      this.targetIndex = 0;
+      return false;
+    }
+    this.targetIndex += 1;
+    this.useTarget(next);
+    return true;
+  }
+
+  /** `sip.example.org → 127.0.0.7:5060/udp` while a located target is in use, else null. */
+  describeTarget(): string | null {
+    return this.linkTarget ? targetLabel(this.server.host, this.linkTarget) : null;
   }
 
   sendRegister(request: RegisterRequest, budgetMs: number, onAuthenticated: (cseq: number) => void): Transaction<RegisterResult> {
@@ -102,7 +169,133 @@ export class JsSipChannel implements ServerChannel {
   }
 
   dispose(): void {
+    this.disposed = true;
+    this.options.clock.clearTimer(this.keepalive);
+    this.keepalive = null;
     this.serverLink.close();
+  }
+
+  // ── RFC 3263 location ────────────────────────────────────────────────────────────────────
+
+  /** Whether this entry is located through DNS, and how. */
+  private dnsMode(): 'srv' | 'address' | null {
+    const dns = this.options.dns;
+    const host = this.server.host.replace(/^\[|\]$/g, '');
+    if (!dns || isIP(host) !== 0) return null;
+    // RFC 3263 §4.2: an explicit port means no NAPTR/SRV. Its A/AAAA then come from the
+    // configured resolvers when there are some (split horizon), else from the OS as before.
+    if (this.server.portGiven === false) return 'srv';
+    return dns().custom ? 'address' : null;
+  }
+
+  private async locate(budgetMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const mode = this.dnsMode();
+    if (mode === null || !this.options.dns) return { ok: true };
+    const { clock } = this.options;
+    const current = this.targets?.[this.targetIndex];
+    if (current && current.expiresAt > clock.now()) return { ok: true };
+    const { locator } = this.options.dns();
+    const asked = { host: this.server.host, transport: this.server.transport, ...(mode === 'address' ? { port: this.server.port } : {}) };
+    let timer: TimerHandle | null = null;
+    const bound = new Promise<'timeout'>((resolve) => (timer = clock.setTimer(() => resolve('timeout'), budgetMs)));
+    try {
+      const targets = await Promise.race([locator.locate(asked), bound]);
+      if (targets === 'timeout') return { ok: false, reason: `DNS: ${this.server.host} not located within ${budgetMs} ms` };
+      if (this.disposed) return { ok: false, reason: 'line closed' };
+      // RFC 3263 §4.3 with fresh data: keep the target in use when it is still listed.
+      const same = (t: ServerTarget): boolean => this.linkTarget !== null && t.address === this.linkTarget.address && t.port === this.linkTarget.port && t.transport === this.linkTarget.transport;
+      const keep = targets.findIndex(same);
+      this.targets = targets;
+      this.targetIndex = keep >= 0 ? keep : 0;
+      this.useTarget(targets[this.targetIndex]!);
+      return { ok: true };
+    } catch (error) {
+      const reason = error instanceof ServerLocationError ? error.message : `cannot locate ${this.server.host}: ${(error as Error).message}`;
+      return { ok: false, reason: `DNS: ${reason}` };
+    } finally {
+      clock.clearTimer(timer);
+    }
+  }
+
+  /** Points the link at `target`; a new link (same Contact user and instance) when it moves. */
+  private useTarget(target: ServerTarget): void {
+    const t = this.linkTarget;
+    if (t && t.address === target.address && t.port === target.port && t.transport === target.transport) {
+      this.linkTarget = target;
+      return;
+    }
+    const old = this.serverLink;
+    old.onConnectionLost = null;
+    old.close();
+    this.linkTarget = target;
+    this.natDetected = false;
+    this.serverLink = this.newLink(target);
+    this.options.onLink?.(this.serverLink);
+  }
+
+  private newLink(target: ServerTarget | null): ServerLink {
+    const previous = this.serverLink as ServerLink | undefined;
+    const link = new ServerLink({
+      line: this.options.line,
+      server: target ? { ...this.server, transport: target.transport } : this.server,
+      clock: this.options.clock,
+      random: this.options.random,
+      userAgent: this.options.userAgent,
+      onTrace: this.options.onTrace,
+      ...(target ? { target: { address: target.address, port: target.port } } : {}),
+      ...(previous ? { contactUser: previous.contactUser, instanceId: previous.instanceId } : {}),
+    });
+    link.onConnectionLost = () => {
+      this.rewrites = 0;
+      this.onConnectionLost?.();
+    };
+    return link;
+  }
+
+  // ── NAT (RFC 3581, RFC 5626 §4.4) ────────────────────────────────────────────────────────
+
+  /**
+   * Reads the top Via of a response: `received`/`rport` differing from the address we sent from
+   * means a NAT between us and the server. Returns true when our Contact now names the public
+   * address instead (the machine then re-registers at once, removing the private Contact).
+   */
+  private noticeNat(response: IncomingResponse): boolean {
+    const via = topVia((response as unknown as { data?: string }).data ?? '');
+    const local = this.serverLink.socket.localAddress();
+    if (!via || !local || (via.received === null && via.rport === null)) return false;
+    const address = via.received ?? local.address;
+    const port = via.rport ?? local.port;
+    if (address === local.address && port === local.port) return false;
+    if (!this.natDetected) {
+      this.natDetected = true;
+      this.updateKeepalive();
+    }
+    const mode = this.options.line.nat?.rewriteContact ?? 'auto';
+    const rewrite = mode === 'on' || (mode === 'auto' && this.serverLink.socket.via_transport === 'UDP');
+    if (!rewrite || this.rewrites >= MAX_REWRITES_PER_CONNECTION) return false;
+    const changed = this.serverLink.usePublicAddress(address, port);
+    if (changed) this.rewrites += 1;
+    return changed;
+  }
+
+  /**
+   * RFC 5626 §4.4.1: keepalives every `nat.keepaliveInterval` seconds when set (0 = never), else
+   * every 30 s once a NAT was detected. They go on the connected link only: never a reconnect.
+   */
+  private updateKeepalive(): void {
+    const configured = this.options.line.nat?.keepaliveInterval;
+    const seconds = configured ?? (this.natDetected ? DEFAULT_NAT_KEEPALIVE_S : 0);
+    if (this.disposed || seconds === this.keepaliveS) return;
+    this.options.clock.clearTimer(this.keepalive);
+    this.keepalive = null;
+    this.keepaliveS = seconds;
+    if (seconds <= 0) return;
+    const tick = (): void => {
+      if (this.disposed) return;
+      this.serverLink.socket.sendKeepalive();
+      this.keepalive = this.options.clock.setTimer(tick, seconds * 1000);
+    };
+    this.keepalive = this.options.clock.setTimer(tick, seconds * 1000);
   }
 
   private buildRegister(request: RegisterRequest): OutgoingRequest {
@@ -131,8 +324,10 @@ export class JsSipChannel implements ServerChannel {
     const header = (name: string): string | null => (response.hasHeader(name) ? response.getHeader(name) : null);
     const minExpires = Number(header('Min-Expires'));
     const expiresHeader = Number(header('Expires'));
+    const contactChanged = this.noticeNat(response);
     return {
       kind: 'response',
+      contactChanged,
       code: response.status_code,
       reason: this.reasonOf(response),
       cseq: Number.isFinite(cseq) ? cseq : askedCseq,
@@ -168,4 +363,16 @@ export class JsSipChannel implements ServerChannel {
     }
     return listed;
   }
+}
+
+/** RFC 3581 §4: `received` and `rport` of the top Via of a response (null when absent). */
+export function topVia(message: string): { received: string | null; rport: number | null } | null {
+  const end = message.indexOf('\r\n\r\n');
+  const head = (end < 0 ? message : message.slice(0, end)).replace(/\r\n[ \t]+/g, ' ');
+  const line = head.split('\r\n').find((l) => /^(via|v)[ \t]*:/i.test(l));
+  if (!line) return null;
+  const first = line.slice(line.indexOf(':') + 1).split(',')[0] ?? '';
+  const received = /;\s*received\s*=\s*\[?([0-9A-Fa-f:.]+)\]?/i.exec(first)?.[1] ?? null;
+  const rport = /;\s*rport\s*=\s*(\d+)/i.exec(first)?.[1];
+  return { received, rport: rport === undefined ? null : Number(rport) };
 }

@@ -228,6 +228,7 @@ export class LineController {
       state: this.state,
       server,
       serverLabel: serverConfig ? serverLabel(serverConfig) : null,
+      serverTarget: server === null ? null : (this.machines.get(server)?.channel.describeTarget?.() ?? null),
       code: this.code,
       reason: this.reason,
       expires: activeMachine?.granted ?? null,

@@ -271,12 +271,16 @@ export class RegistrationMachine {
       if (sent === null) return; // abandoned: whoever abandoned it owns the state now
       if (this.unbindPromise) return; // an unbind is waiting for exactly this moment
       const { result, contacts } = sent;
-      if (result.kind !== 'response') return this.fail(refresh, { kind: 'unavailable', code: NO_RESPONSE, reason: result.reason });
+      if (result.kind !== 'response') {
+        // RFC 3263 §4.3: the next target of this server entry before the line gives up on it.
+        if (this.nextTarget()) continue;
+        return this.fail(refresh, { kind: 'unavailable', code: NO_RESPONSE, reason: result.reason });
+      }
       const { code, reason } = result;
       if (code >= 200 && code < 300) {
         const granted = this.grantedFrom(result, contacts[0]!.uri, asked);
         if (granted <= 0) return this.fail(refresh, { kind: 'rejected', code, reason: `${reason}, but no binding was granted` });
-        return this.bound(granted, code, reason, refresh, new Set(contacts.map((c) => c.uri)));
+        return this.bound(granted, code, reason, refresh, new Set(contacts.map((c) => c.uri)), result.contactChanged === true);
       }
       // RFC 3261 §10.2.8: 423 Interval Too Brief → retry at once with the server's Min-Expires.
       if (code === 423 && attempt + 1 < MAX_INTERVAL_TOO_BRIEF && result.minExpires !== null && result.minExpires > asked) {
@@ -284,9 +288,16 @@ export class RegistrationMachine {
         asked = result.minExpires;
         continue;
       }
+      const cause = classify(code, reason);
+      if (cause.kind === 'unavailable' && this.nextTarget()) continue;
       this.noteRetryAfter(code, result.retryAfterS);
-      return this.fail(refresh, classify(code, reason));
+      return this.fail(refresh, cause);
     }
+  }
+
+  /** Asks the channel for the next located target of this entry (RFC 3263 §4.3). */
+  private nextTarget(): boolean {
+    return !this.disposed && this.unbindPromise === null && (this.options.channel.nextTarget?.() ?? false);
   }
 
   /**
@@ -364,14 +375,16 @@ export class RegistrationMachine {
     else this.held.set(uri, before);
   }
 
-  private bound(granted: number, code: number, reason: string, refreshed: boolean, sent: Set<string>): void {
+  private bound(granted: number, code: number, reason: string, refreshed: boolean, sent: Set<string>, contactChanged = false): void {
     this.grantedSeconds = granted;
     this.transition('bound');
     const current = [...sent][0];
     // A binding of ours we did not try to remove in this request (only the 200 OK told us of it):
     // refresh at once with it at expires=0 instead of leaving it until the registrar drops it.
     const unsent = this.heldContacts().some((c) => c.uri !== current && !sent.has(c.uri));
-    const delay = unsent ? 0 : refreshDelayMs(granted);
+    // RFC 3581 §4 / RFC 5626 §4.4: behind a NAT our Contact now names the public address — bind
+    // it at once; that REGISTER removes the private Contact just bound (expires=0, §10.2.2).
+    const delay = unsent || contactChanged ? 0 : refreshDelayMs(granted);
     this.refreshAt = this.options.clock.now() + delay;
     this.timers.set('refresh', delay, () => {
       this.refreshAt = null;

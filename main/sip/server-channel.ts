@@ -49,6 +49,11 @@ export type RegisterResult =
       /** Expires header of the response, seconds; null when absent. */
       expiresHeader: number | null;
       contacts: ListedContact[];
+      /**
+       * RFC 3581 §4: the response showed a NAT and our Contact now names the public address: the
+       * binding just made is on the private one, so register again at once (which removes it).
+       */
+      contactChanged?: boolean;
     }
   | { kind: 'timeout' | 'transport-error'; reason: string };
 
@@ -81,6 +86,13 @@ export interface ServerChannel {
   sendRegister(request: RegisterRequest, budgetMs: number, onAuthenticated: (cseq: number) => void): Transaction<RegisterResult>;
   /** OPTIONS to the server itself (RFC 3261 §11), with its own Call-ID. */
   sendOptions(budgetMs: number): Transaction<OptionsResult>;
+  /**
+   * RFC 3263 §4.3: moves to the next located target of this server entry after the current one
+   * proved unavailable. False when there is none (absent: the entry has a single target).
+   */
+  nextTarget?(): boolean;
+  /** The located target in use, e.g. `sip.example.org → 127.0.0.7:5060/udp`; null when not located. */
+  describeTarget?(): string | null;
   /** The JsSIP UA behind this channel, for calls through the same server; null for scripted channels. */
   link(): ServerLink | null;
   /** Called when a reliable connection (TCP/TLS/WS) to this server drops unexpectedly. */

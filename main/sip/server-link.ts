@@ -34,6 +34,15 @@ export interface ServerLinkOptions {
   random: Random;
   userAgent: string;
   onTrace: (record: TraceRecord) => void;
+  /**
+   * The address to connect to when the server's host was located through DNS (RFC 3263): the
+   * socket goes there while TLS and the WebSocket Host keep the configured name (RFC 5922 §4).
+   * Absent: the configured host and port.
+   */
+  target?: { address: string; port: number };
+  /** Contact user and `+sip.instance` to keep across links of one REGISTER dialog; fresh when absent. */
+  contactUser?: string;
+  instanceId?: string;
 }
 
 /** A token of `length` characters from [0-9a-z], from the injected randomness. */
@@ -67,14 +76,18 @@ export class ServerLink {
   private started = false;
   private closed = false;
   private wasConnected = false;
+  /** The public address learnt from a response's Via, and the local address it was learnt on. */
+  private publicAddress: { local: string; address: string; port: number } | null = null;
 
   constructor(private readonly options: ServerLinkOptions) {
     const { line, server, random } = options;
-    this.contactUser = randomToken(random, 10);
-    this.instanceId = randomUuid(random);
+    this.contactUser = options.contactUser ?? randomToken(random, 10);
+    this.instanceId = options.instanceId ?? randomUuid(random);
+    const target = options.target;
     this.socket = createSipSocket({
-      host: server.host,
-      port: server.port,
+      host: target ? target.address : server.host,
+      port: target ? target.port : server.port,
+      ...(target && target.address !== server.host ? { serverName: server.host } : {}),
       transport: server.transport,
       path: server.path,
       tls: server.tls,
@@ -213,14 +226,40 @@ export class ServerLink {
     });
   }
 
+  /**
+   * RFC 3581 §4 / RFC 5626 §4.4: the address the registrar saw us at (Via `received`/`rport`) goes
+   * into our Contact in place of the private one, until the next (re)connection. False when the
+   * Contact already names it.
+   */
+  usePublicAddress(address: string, port: number): boolean {
+    const { uri } = internalsOf(this.ua).contact;
+    const host = address.includes(':') ? `[${address}]` : address;
+    const local = this.socket.localAddress();
+    if (local) this.publicAddress = { local: `${local.address}:${local.port}`, address: host, port };
+    if (uri.host === host && uri.port === port) return false;
+    uri.host = host;
+    uri.port = port;
+    return true;
+  }
+
+  /** The host and port our Contact names now (brackets stripped from IPv6). */
+  contactAddress(): { address: string; port: number | null } {
+    const { uri } = internalsOf(this.ua).contact;
+    return { address: uri.host.replace(/^\[|\]$/g, ''), port: uri.port ?? null };
+  }
+
   private onConnected(): void {
     const local = this.socket.localAddress();
     if (local) {
       // The Contact must name where we really are (SPEC; RFC 3261 §10.2.1): the URI object is
       // shared by the UA's configuration and Contact, so updating it updates both.
       const { uri } = internalsOf(this.ua).contact;
-      uri.host = local.address.includes(':') ? `[${local.address}]` : local.address;
-      uri.port = local.port;
+      // A public address stays true while we send from the same local address (UDP keeps its
+      // port across JsSIP's reconnects); a new local address needs the NAT's answer anew.
+      const kept = this.publicAddress?.local === `${local.address}:${local.port}` ? this.publicAddress : null;
+      this.publicAddress = kept;
+      uri.host = kept ? kept.address : local.address.includes(':') ? `[${local.address}]` : local.address;
+      uri.port = kept ? kept.port : local.port;
     }
     this.wasConnected = true;
   }

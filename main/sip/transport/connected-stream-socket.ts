@@ -28,9 +28,9 @@ export abstract class ConnectedStreamSocket extends SocketBase {
   }
 
   protected open(): void {
-    const { host, port, tls } = this.options;
+    const { host, port, tls, serverName } = this.options;
     const socket: Socket = connectStream(
-      { host, port, secure: this.secure, tls, endpoint: this.endpoint },
+      { host, port, serverName, secure: this.secure, tls, endpoint: this.endpoint },
       {
         ready: () => {
           if (socket === this.connection) this.streamReady(socket);

@@ -24,8 +24,15 @@ export interface TlsTrust {
 
 /** Where and how a {@link SipSocket} connects. */
 export interface SipSocketOptions {
+  /** Where to connect: an IP address (a located target) or a name the OS resolves. */
   host: string;
   port: number;
+  /**
+   * The configured server name when `host` is an address located from it (RFC 3263): TLS SNI and
+   * the certificate check use it (RFC 5922 §4), and so does the WebSocket Host header. Absent:
+   * `host` itself.
+   */
+  serverName?: string;
   transport: TransportKind;
   /** HTTP path of the WebSocket upgrade for ws/wss; default `/`. */
   path?: string;
@@ -92,6 +99,12 @@ export interface SipSocket {
   send(message: string): boolean;
   isConnected(): boolean;
   isConnecting(): boolean;
+  /**
+   * Sends one keepalive to keep a NAT binding open (RFC 5626 §4.4.1 double CRLF on TCP/TLS and,
+   * as many servers accept, on UDP; a WebSocket ping frame on ws/wss). Not traced. False when not
+   * connected.
+   */
+  sendKeepalive(): boolean;
   onconnect: () => void;
   ondisconnect: (error: boolean, code?: number, reason?: string) => void;
   ondata: (message: string) => void;
@@ -123,9 +136,10 @@ export function createSipSocket(options: SipSocketOptions): SipSocket {
 }
 
 function validate(options: SipSocketOptions): void {
-  const { host, port, transport, tls, t1Ms, t2Ms, connectTimeoutMs } = options;
+  const { host, port, transport, tls, t1Ms, t2Ms, connectTimeoutMs, serverName } = options;
   if (!['udp', 'tcp', 'tls', 'ws', 'wss'].includes(transport)) throw new TypeError(`unknown transport ${transport}`);
   if (!host || /[\s/]/.test(host)) throw new TypeError(`invalid host "${host}"`);
+  if (serverName !== undefined && (!serverName || /[\s/]/.test(serverName))) throw new TypeError(`invalid serverName "${serverName}"`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`invalid port ${port}`);
   for (const [name, value] of Object.entries({ t1Ms, t2Ms, connectTimeoutMs })) {
     if (value !== undefined && !(value > 0)) throw new TypeError(`${name} must be positive`);

@@ -53,7 +53,10 @@ export abstract class SocketBase implements SipSocket {
     this.via_transport = transport.toUpperCase();
     const hostPort = `${hostForUri(host)}:${port}`;
     const secureWs = transport === 'wss';
-    this.url = transport === 'ws' || secureWs ? `${transport}://${hostPort}${wsPath(options.path)}` : `${transport}:${hostPort}`;
+    // The WebSocket URL gives the upgrade its Host header: the configured name, not the located
+    // address (the connection itself goes to `host`, see ws-socket.ts).
+    const urlHostPort = `${hostForUri(options.serverName ?? host)}:${port}`;
+    this.url = transport === 'ws' || secureWs ? `${transport}://${urlHostPort}${wsPath(options.path)}` : `${transport}:${hostPort}`;
     // RFC 7118 §5.2 defines one transport parameter, `ws`, for both ws and wss.
     this.sip_uri = `sip:${hostPort};transport=${secureWs ? 'ws' : transport}`;
   }
@@ -93,6 +96,16 @@ export abstract class SocketBase implements SipSocket {
     if (!this.transmit(text)) return false;
     this.trace('sent', text, false);
     return true;
+  }
+
+  sendKeepalive(): boolean {
+    if (this.state !== 'connected') return false;
+    return this.transmitKeepalive();
+  }
+
+  /** RFC 5626 §4.4.1: a CRLFCRLF ping; subclasses with another keepalive override this. */
+  protected transmitKeepalive(): boolean {
+    return this.transmit('\r\n\r\n');
   }
 
   stopRetransmitting(_branch: string): void {

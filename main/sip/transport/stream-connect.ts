@@ -11,6 +11,8 @@ import { pinViolation, tlsConnectOptions } from './tls-trust';
 export interface StreamTarget {
   host: string;
   port: number;
+  /** The configured name behind a located `host` address: SNI and certificate check (RFC 5922 §4). */
+  serverName?: string;
   secure: boolean;
   tls?: TlsTrust;
   /** `host:port/transport`, for failure messages. */
@@ -30,7 +32,7 @@ export interface StreamSetupHandlers {
  * the caller's (it owns the clock). Returns the socket so the caller can destroy it at any time.
  */
 export function connectStream(target: StreamTarget, handlers: StreamSetupHandlers): Socket {
-  const { host, port, secure, tls, endpoint } = target;
+  const { host, port, secure, tls, endpoint, serverName } = target;
   let settled = false;
   let phase: ConnectionPhase = 'connecting';
   const settle = (report: () => void): void => {
@@ -39,7 +41,7 @@ export function connectStream(target: StreamTarget, handlers: StreamSetupHandler
     report();
   };
 
-  const socket: Socket = secure ? tlsConnect(tlsConnectOptions(host, port, tls)) : netConnect({ host, port });
+  const socket: Socket = secure ? tlsConnect(tlsConnectOptions(host, port, tls, serverName)) : netConnect({ host, port });
   socket.setNoDelay(true);
   // Stays attached for the socket's whole life so a late error is never an unhandled 'error'.
   socket.on('error', (error) => settle(() => handlers.failed(failureFromError(error, endpoint, phase))));

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { checkServerIdentity, rootCertificates } from 'node:tls';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { TlsTrust } from './sip-socket';
 
@@ -10,10 +10,14 @@ import type { TlsTrust } from './sip-socket';
  * certificate (`checkServerIdentity`: DNS SAN for names, IP SAN for an IP literal — RFC 5922 §7.2
  * for SIP). A pinned fingerprint replaces both with one exact comparison after the handshake.
  */
-export function tlsConnectOptions(host: string, port: number, trust: TlsTrust | undefined): ConnectionOptions {
+export function tlsConnectOptions(host: string, port: number, trust: TlsTrust | undefined, serverName?: string): ConnectionOptions {
   const options: ConnectionOptions = { host, port };
+  // RFC 5922 §4: a server located through DNS is still checked against the name configured, not
+  // the address connected to (Node checks `servername` when set, else `host`).
+  const name = serverName ?? host;
   // SNI carries names only (RFC 6066 §3); Node still verifies an IP host against the IP SANs.
-  if (isIP(host) === 0) options.servername = host;
+  if (isIP(name) === 0) options.servername = name;
+  else if (name !== host) options.checkServerIdentity = (_host, cert) => checkServerIdentity(name, cert);
   if (trust?.fingerprintSha256) {
     options.rejectUnauthorized = false;
   } else {

@@ -103,6 +103,16 @@ export class UdpSipSocket extends SocketBase {
     return true;
   }
 
+  /** The ping goes out as it is: it is no transaction, so nothing retransmits it. */
+  protected override transmitKeepalive(): boolean {
+    const socket = this.socket;
+    if (!socket || !this.ready) return false;
+    socket.send('\r\n\r\n', (error) => {
+      if (error && socket === this.socket) this.socketError(error);
+    });
+    return true;
+  }
+
   protected teardown(reason: 'failure' | 'disconnect'): void {
     this.reliability.dispose();
     if (reason === 'disconnect' || !this.ready || this.socketBroken) this.closeSocket();

@@ -25,6 +25,13 @@ export class WsSipSocket extends ConnectedStreamSocket {
     return true;
   }
 
+  /** RFC 7118 defines no CRLF keepalive: a WebSocket ping frame (RFC 6455 §5.5.2) does the job. */
+  protected override transmitKeepalive(): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.ping();
+    return true;
+  }
+
   protected teardown(reason: 'failure' | 'disconnect'): void {
     const ws = this.ws;
     this.ws = null;
