@@ -40,7 +40,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function phone(user: string, opts: { answerMode: 'auto' | 'manual'; tone?: number }): Promise<BaresipInstance> {
+async function phone(user: string, opts: { answerMode: 'auto' | 'manual'; tone?: number; onBoth?: boolean }): Promise<BaresipInstance> {
   const p = await startBaresip({
     name: `p${user}`,
     user,
@@ -50,6 +50,8 @@ async function phone(user: string, opts: { answerMode: 'auto' | 'manual'; tone?:
     answerMode: opts.answerMode,
     record: true,
     ...(opts.tone ? { tone: { frequencyHz: opts.tone } } : {}),
+    // Reachable through either server (failover): the same user registered on the backup too.
+    ...(opts.onBoth ? { extraAccounts: [{ user, password: USERS[user]!, registrar: { ip: backup.ip, port: backup.ports.udp, transport: 'udp' as const } }] } : {}),
   });
   phones.push(p);
   await p.registered();
@@ -62,7 +64,7 @@ interface World {
   events: CallEvent[];
 }
 
-async function world(user: string, calls: Record<string, unknown> = {}): Promise<World> {
+async function world(user: string, calls: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<World> {
   const engine = newEngine();
   const manager = new CallManager(engine);
   const events: CallEvent[] = [];
@@ -71,7 +73,7 @@ async function world(user: string, calls: Record<string, unknown> = {}): Promise
     await manager.shutdown(2_000);
     await engine.shutdown(2_000);
   });
-  engine.addLine(lineConfig({ id: 'line', ...account(user), servers: [serverOf(primary), serverOf(backup)], calls: { rtpPortMin: 40000, rtpPortMax: 40999, ...calls } }));
+  engine.addLine(lineConfig({ id: 'line', ...account(user), servers: [serverOf(primary), serverOf(backup)], calls: { rtpPortMin: 40000, rtpPortMax: 40999, ...calls }, ...extra }));
   await waitForLine(engine, 'line', registeredOn(0), 10_000, 'registered');
   return { engine, calls: manager, events };
 }
@@ -162,6 +164,79 @@ describe('calls through Kamailio to baresip', () => {
     await caller.dial(`sip:1065@${DOMAIN}`);
     const closed = await caller.waitForEvent('CALL_CLOSED');
     expect(JSON.stringify(closed.raw)).toMatch(/486/);
+  });
+});
+
+describe('failover', () => {
+  it('INVITE failover: the primary answers 503 → the line registers on the backup and the same call is answered there', async () => {
+    const far = await phone('1070', { answerMode: 'auto', tone: 440, onBoth: true });
+    const w = await world('1069');
+    await primary.setInviteReply(503, 'Service Unavailable');
+    cleanups.push(() => primary.setInviteReply(null));
+    const call = await w.calls.dial('line', '1070');
+    const up = await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected through the backup');
+    expect(up).toMatchObject({ server: 1, failovers: 1, code: 200 });
+    const failover = w.events.find((e) => e.event === 'failover');
+    expect(failover).toMatchObject({ call: call.id, from: 0, to: 1, reason: '503 Service Unavailable' });
+    // One call for the person: one dialing, one answered, the same id throughout.
+    expect(w.events.filter((e) => e.event === 'dialing' || e.event === 'answered').map((e) => `${e.event}:${e.call}`)).toEqual([`dialing:${call.id}`, `answered:${call.id}`]);
+    expect(w.engine.activeServer('line')).toBe(1);
+    await far.waitForEvent('CALL_ESTABLISHED');
+    // Same local media on both servers: the two INVITEs carry the same SDP.
+    const offers = [...primary.wire({ method: 'INVITE', fromUser: '1069' }), ...backup.wire({ method: 'INVITE', fromUser: '1069' })];
+    expect(offers.length).toBeGreaterThanOrEqual(2);
+    await w.calls.hangup(call.id);
+    await far.waitForEvent('CALL_CLOSED');
+  });
+
+  it('INVITE failover: a frozen primary draws no answer within the budget → the INVITE goes out on the backup; retransmissions stop', async () => {
+    const far = await phone('1074', { answerMode: 'auto', onBoth: true });
+    const w = await world('1073', {}, { signalRetryCount: 1 });
+    primary.freeze();
+    cleanups.push(async () => primary.thaw());
+    const call = await w.calls.dial('line', '1074');
+    const up = await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected through the backup');
+    expect(up).toMatchObject({ server: 1, failovers: 1 });
+    expect(w.events.find((e) => e.event === 'failover')).toMatchObject({ from: 0, to: 1, reason: 'no response to INVITE within the signal-retry budget' });
+    // signalRetryCount 1 over UDP: the INVITE and one retransmission (0, 0.5 s), nothing after the 1.5 s budget.
+    const sentToPrimary = w.engine.trace('line').filter((t) => t.server === 0 && t.direction === 'sent' && /^INVITE /.test(t.text));
+    expect(sentToPrimary.length).toBeLessThanOrEqual(2);
+    await far.waitForEvent('CALL_ESTABLISHED');
+    primary.thaw();
+    await w.calls.hangup(call.id);
+  });
+
+  it('stopFailoverAfterInviteTimeout: a frozen primary ends the call 408 and no INVITE reaches the backup', async () => {
+    await phone('1076', { answerMode: 'auto', onBoth: true });
+    const w = await world('1075', {}, { signalRetryCount: 1, stopFailoverAfterInviteTimeout: true });
+    primary.freeze();
+    cleanups.push(async () => primary.thaw());
+    const call = await w.calls.dial('line', '1076');
+    const ended = await waitForCall(w, call.id, (s) => s.state === 'ended', 10_000, 'ended');
+    expect(ended).toMatchObject({ code: 408, failovers: 0, endedBy: 'local' });
+    await delay(500);
+    expect(backup.wire({ method: 'INVITE', fromUser: '1075' })).toEqual([]);
+    primary.thaw();
+  });
+
+  it('BYE failover: primary frozen after the answer → hang-up ends at once, the same BYE reaches the far end through the backup', async () => {
+    const far = await phone('1072', { answerMode: 'auto', onBoth: true });
+    const w = await world('1071', {}, { signalRetryCount: 1 });
+    const call = await w.calls.dial('line', '1072');
+    await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected');
+    await far.waitForEvent('CALL_ESTABLISHED');
+    primary.freeze();
+    cleanups.push(async () => primary.thaw());
+    const started = Date.now();
+    const ended = await w.calls.hangup(call.id);
+    expect(ended).toMatchObject({ state: 'ended', endedBy: 'local' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    const closed = await far.waitForEvent('CALL_CLOSED', undefined, 8_000);
+    expect(closed.time - started).toBeGreaterThan(1_000); // after the primary's silence budget
+    expect(w.calls.byeServers(call.id)).toEqual([0, 1]);
+    const byes = far.sipMessages(/^BYE /);
+    expect(byes).toHaveLength(1);
+    primary.thaw();
   });
 });
 
