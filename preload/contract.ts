@@ -4,6 +4,7 @@
  * `{ ok: true, value } | { ok: false, error }`. Events go main → renderer. Channel names read
  * `domain:verb`. Both sides import this file with `import type` only.
  */
+import type { CallEvent, CallSnapshot, CallDirection, RemoteParty } from '../common/call-status';
 import type { FieldError } from '../common/schema';
 import type { LineConfig } from '../common/line-config';
 import type { LineHistoryEntry, LineSnapshot, TraceEntry } from '../common/line-status';
@@ -36,10 +37,86 @@ export interface AppNotice {
   message: string;
 }
 
+/** One finished call in the history (SPEC "Call history"). Times are epoch ms. */
+export interface CallRecord {
+  id: string;
+  line: string;
+  direction: CallDirection;
+  remote: RemoteParty;
+  startedAt: number;
+  answeredAt: number | null;
+  endedAt: number;
+  /** Answer → end, ms; 0 when never answered. */
+  durationMs: number;
+  /** Final SIP code (200 answered; 0 = no SIP response) and its reason. */
+  code: number | null;
+  reason: string | null;
+  endedBy: 'local' | 'remote' | null;
+  serverLabel: string | null;
+  failovers: number;
+  /** An incoming call nobody here answered or declined. */
+  missed: boolean;
+}
+
+/** The history and how many missed calls the person has not looked at yet. */
+export interface CallHistoryView {
+  /** Newest first, at most 1,000. */
+  entries: CallRecord[];
+  missedUnseen: number;
+}
+
+/** One change to the history, pushed as `call:history-changed`. */
+export interface CallHistoryChange {
+  /** The call just finished, or null when the history was cleared or marked seen. */
+  added: CallRecord | null;
+  cleared: boolean;
+  missedUnseen: number;
+}
+
+/** The phone's settings, kept beside the call history. Device ids are `MediaDeviceInfo.deviceId`; null = the system default. */
+export interface PhoneSettings {
+  /** A sip:/tel:/callto: link dials at once instead of only filling in the dialer. Off by default. */
+  linksDialAtOnce: boolean;
+  /** Bring the window to the front when a call comes in. */
+  raiseOnIncoming: boolean;
+  inputDevice: string | null;
+  outputDevice: string | null;
+  ringerDevice: string | null;
+}
+
+/** A sip:/tel:/callto: link opened the app: the dialer shows `target`; `dial` only when the person allowed links to dial at once. */
+export interface DialLink {
+  target: string;
+  dial: boolean;
+}
+
+/** Which call to decline with what: 486 Busy Here (default) or 603 Decline. */
+export type DeclineCode = 486 | 603;
+
 export interface BridgeError {
   message: string;
   /** Present when the input was refused: one entry per field, naming the field and what is allowed. */
   fields?: FieldError[];
+}
+
+/**
+ * The audio bus (research/calls-design.md §3.3): the renderer's one RTCPeerConnection to the media
+ * host, over UDP loopback. Its audio transceivers are named by their `mid` (a "bus track id").
+ */
+export interface BusOpenAnswer {
+  /** The media host's answer (127.0.0.1 candidates only, complete: the bus does not trickle). */
+  sdpAnswer: string;
+  /** The audio transceivers' mids, in SDP order: how many calls the bus carries at once. */
+  busTrackIds: string[];
+}
+
+/** W3C RTCPeerConnectionState of the media host's end of the bus. */
+export type BusState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+/** Which bus transceiver carries call `callId` now (null: none any more; the call ended or the bus closed). */
+export interface BusTrackChange {
+  callId: string;
+  busTrackId: string | null;
 }
 
 export type CommandResult<T> = { ok: true; value: T } | { ok: false; error: BridgeError };
@@ -61,6 +138,35 @@ export interface CommandMap {
   'settings:update': { args: [patch: Partial<AppSettings>]; value: AppSettings };
   /** Opens an http(s) link in the browser after the user confirms. */
   'app:open-external': { args: [url: string]; value: boolean };
+  /** Places a call; a line that is not registered registers first (SPEC "Calls"). */
+  'call:dial': { args: [lineId: string, target: string]; value: CallSnapshot };
+  /** Answers a ringing call; any other connected call is put on hold first (call waiting). */
+  'call:answer': { args: [callId: string]; value: CallSnapshot };
+  'call:decline': { args: [callId: string, code?: DeclineCode]; value: null };
+  'call:hangup': { args: [callId: string]; value: null };
+  'call:hold': { args: [callId: string]; value: null };
+  /** Resumes a held call; any other connected call is put on hold first (swap). */
+  'call:resume': { args: [callId: string]; value: null };
+  'call:mute': { args: [callId: string, muted: boolean]; value: null };
+  /** Digits 0-9, *, #, A-D (RFC 4733 §3.2), at most 32 at once. */
+  'call:dtmf': { args: [callId: string, digits: string]; value: null };
+  /** Blind transfer (REFER); progress arrives as `call:event` `transfer`. */
+  'call:transfer': { args: [callId: string, target: string]; value: null };
+  'call:list': { args: []; value: CallSnapshot[] };
+  'call:history': { args: []; value: CallHistoryView };
+  'call:history-clear': { args: []; value: null };
+  /** The person looked at the history: the missed-call count goes back to 0. */
+  'call:history-seen': { args: []; value: null };
+  'call:settings-get': { args: []; value: PhoneSettings };
+  'call:settings-update': { args: [patch: Partial<PhoneSettings>]; value: PhoneSettings };
+  /** A link that opened the app before the page was listening (taken once), or null. */
+  'call:take-link': { args: []; value: DialLink | null };
+  /** Opens the audio bus with the renderer's complete offer (or re-offers it); calls dialled or answered afterwards use it. */
+  'media:bus-open': { args: [sdpOffer: string]; value: BusOpenAnswer };
+  /** Moves call `callId`'s audio onto bus transceiver `busTrackId` (a call already up without the bus). */
+  'media:bus-attach': { args: [callId: string, busTrackId: string]; value: null };
+  /** Closes the bus; calls on it go silent. */
+  'media:bus-close': { args: []; value: null };
 }
 
 /** Every event: its payload. */
@@ -71,6 +177,15 @@ export interface EventMap {
   'line:history': LineHistoryEntry;
   'settings:changed': AppSettings;
   'app:notice': AppNotice;
+  'call:changed': CallSnapshot;
+  'call:event': CallEvent;
+  /** A call started ringing here (also sent as `call:changed`). */
+  'call:incoming': CallSnapshot;
+  'call:history-changed': CallHistoryChange;
+  'call:settings-changed': PhoneSettings;
+  'app:dial-link': DialLink;
+  'media:bus-state': { state: BusState };
+  'media:bus-track': BusTrackChange;
 }
 
 export type CommandName = keyof CommandMap;
@@ -90,6 +205,25 @@ export const COMMAND_METHODS = {
   getSettings: 'settings:get',
   updateSettings: 'settings:update',
   openExternal: 'app:open-external',
+  dial: 'call:dial',
+  answerCall: 'call:answer',
+  declineCall: 'call:decline',
+  hangUp: 'call:hangup',
+  holdCall: 'call:hold',
+  resumeCall: 'call:resume',
+  muteCall: 'call:mute',
+  sendDtmf: 'call:dtmf',
+  transferCall: 'call:transfer',
+  listCalls: 'call:list',
+  callHistory: 'call:history',
+  clearCallHistory: 'call:history-clear',
+  markCallHistorySeen: 'call:history-seen',
+  getPhoneSettings: 'call:settings-get',
+  updatePhoneSettings: 'call:settings-update',
+  takeDialLink: 'call:take-link',
+  openAudioBus: 'media:bus-open',
+  attachAudioBus: 'media:bus-attach',
+  closeAudioBus: 'media:bus-close',
 } as const satisfies Record<string, CommandName>;
 
 /** The `onX` subscription the preload exposes for each event. */
@@ -100,6 +234,14 @@ export const EVENT_METHODS = {
   onLineHistory: 'line:history',
   onSettingsChanged: 'settings:changed',
   onNotice: 'app:notice',
+  onCallChanged: 'call:changed',
+  onCallEvent: 'call:event',
+  onIncomingCall: 'call:incoming',
+  onCallHistoryChanged: 'call:history-changed',
+  onPhoneSettingsChanged: 'call:settings-changed',
+  onDialLink: 'app:dial-link',
+  onAudioBusState: 'media:bus-state',
+  onAudioBusTrack: 'media:bus-track',
 } as const satisfies Record<string, EventName>;
 
 type CommandMethods = {

@@ -28,6 +28,25 @@ const commands: typeof COMMAND_METHODS = {
   getSettings: 'settings:get',
   updateSettings: 'settings:update',
   openExternal: 'app:open-external',
+  dial: 'call:dial',
+  answerCall: 'call:answer',
+  declineCall: 'call:decline',
+  hangUp: 'call:hangup',
+  holdCall: 'call:hold',
+  resumeCall: 'call:resume',
+  muteCall: 'call:mute',
+  sendDtmf: 'call:dtmf',
+  transferCall: 'call:transfer',
+  listCalls: 'call:list',
+  callHistory: 'call:history',
+  clearCallHistory: 'call:history-clear',
+  markCallHistorySeen: 'call:history-seen',
+  getPhoneSettings: 'call:settings-get',
+  updatePhoneSettings: 'call:settings-update',
+  takeDialLink: 'call:take-link',
+  openAudioBus: 'media:bus-open',
+  attachAudioBus: 'media:bus-attach',
+  closeAudioBus: 'media:bus-close',
 };
 
 const events: typeof EVENT_METHODS = {
@@ -37,6 +56,14 @@ const events: typeof EVENT_METHODS = {
   onLineHistory: 'line:history',
   onSettingsChanged: 'settings:changed',
   onNotice: 'app:notice',
+  onCallChanged: 'call:changed',
+  onCallEvent: 'call:event',
+  onIncomingCall: 'call:incoming',
+  onCallHistoryChanged: 'call:history-changed',
+  onPhoneSettingsChanged: 'call:settings-changed',
+  onDialLink: 'app:dial-link',
+  onAudioBusState: 'media:bus-state',
+  onAudioBusTrack: 'media:bus-track',
 };
 
 const api: Record<string, unknown> = {};

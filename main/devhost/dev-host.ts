@@ -10,8 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import type { LineConfig } from '../../common/line-config';
 import type { AppSettings } from '../../preload/contract';
+import type { CallDocumentStore } from '../shell/call-history';
+import { CallHistoryRepository, JsonFileCallDocumentStore, MemoryCallDocumentStore } from '../shell/call-history';
+import { CallService, callFeedOf } from '../shell/call-service';
+import { routeCommands } from '../shell/command-router';
+import { MediaService, routeMediaCommands, sharedMediaHost, withBusAudio } from '../shell/media-service';
 import { DEFAULT_SETTINGS, MemoryLineRepository } from '../shell/line-repository';
+import type { EventSink } from '../shell/line-service';
 import { LineService } from '../shell/line-service';
+import type { CallManagerOptions } from '../sip/calls/call-manager';
+import { CallManager } from '../sip/calls/call-manager';
 import { SipEngine } from '../sip/engine';
 import { SocketBridge } from './socket-bridge';
 import { createStaticHandler } from './static-files';
@@ -32,6 +40,13 @@ export interface DevHostOptions {
   rendererDir?: string;
   /** How long stop() waits for REGISTER Expires:0 answers. */
   unregisterBoundMs?: number;
+  /**
+   * Where the call history and phone settings are kept (`<dataDir>/calls.json`), so they survive a
+   * restart of the host; absent = memory only.
+   */
+  dataDir?: string;
+  /** Options of the engine's CallManager (tests shorten timeouts). */
+  calls?: CallManagerOptions;
 }
 
 export interface DevHost {
@@ -43,6 +58,8 @@ export interface DevHost {
   readonly policy: string;
   readonly engine: SipEngine;
   readonly service: LineService;
+  readonly calls: CallManager;
+  readonly callService: CallService;
   readonly repository: MemoryLineRepository;
   /** Unregisters every line (bounded), closes the bridge and the HTTP server. */
   stop(): Promise<void>;
@@ -67,19 +84,41 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
   const engine = options.engine ?? new SipEngine({ userAgent: 'Trunkline-devhost' });
   const repository = new MemoryLineRepository(options.lines ?? [], options.settings ?? DEFAULT_SETTINGS);
   // Links are never opened from the host: there is no person to confirm them.
-  const service = new LineService(engine, repository, (event, payload) => bridge.broadcast(event, payload), async () => false);
-  bridge.attach(service);
+  const emit: EventSink = (event, payload) => bridge.broadcast(event, payload);
+  const service = new LineService(engine, repository, emit, async () => false);
+  // The CallManager listens for each line's user agents, so it exists before any line starts.
+  // One media host for the calls' trunk legs and the page's audio bus (the relay joins them).
+  const mediaHost = sharedMediaHost(options.calls?.mediaHost);
+  const calls = new CallManager(engine, { ...options.calls, mediaHost: mediaHost.get });
+  const media = new MediaService({ host: mediaHost.get, feed: callFeedOf(calls), emit });
+  const store: CallDocumentStore = options.dataDir
+    ? new JsonFileCallDocumentStore(join(options.dataDir, 'calls.json'), (message) => process.stderr.write(`${message}\n`))
+    : new MemoryCallDocumentStore();
+  const callService = new CallService({
+    // Calls dialled or answered from the page use a free audio-bus transceiver when the page opened the bus.
+    calls: withBusAudio(calls as unknown as Parameters<typeof withBusAudio>[0], media),
+    feed: callFeedOf(calls),
+    history: new CallHistoryRepository(store, (message) => process.stderr.write(`${message}\n`)),
+    emit,
+    lineIds: () => engine.lineIds(),
+    pageReady: () => bridge.clientCount > 0,
+  });
+  bridge.attach(routeMediaCommands(media, routeCommands(service, callService)));
   service.start();
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await calls.shutdown(Math.min(3_000, options.unregisterBoundMs ?? 3_000));
       await engine.shutdown(options.unregisterBoundMs);
+      callService.dispose();
+      media.dispose();
+      await mediaHost.stop();
       service.dispose();
       bridge.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     })());
 
-  return { url: `${origin}/#token=${token}`, origin, port, token, policy, engine, service, repository, stop };
+  return { url: `${origin}/#token=${token}`, origin, port, token, policy, engine, service, calls, callService, repository, stop };
 }

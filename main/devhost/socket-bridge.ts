@@ -8,7 +8,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { EventMap, EventName } from '../../preload/contract';
-import type { LineService } from '../shell/line-service';
+import type { CommandDispatcher } from '../shell/command-router';
 import { BRIDGE_PATH } from './bridge-script';
 
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -29,14 +29,14 @@ function sameSecret(given: string, expected: string): boolean {
 
 export class SocketBridge {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  private service: LineService | null = null;
+  private service: CommandDispatcher | null = null;
 
   constructor(server: Server, private readonly options: SocketBridgeOptions) {
     server.on('upgrade', (request, socket, head) => this.upgrade(request, socket, head));
   }
 
   /** Commands are refused until the service is attached. */
-  attach(service: LineService): void {
+  attach(service: CommandDispatcher): void {
     this.service = service;
   }
 

@@ -18,7 +18,10 @@ class InputError extends Error {
   }
 }
 
-type Handlers = { [N in CommandName]: (...args: unknown[]) => Promise<CommandMap[N]['value']> | CommandMap[N]['value'] };
+/** The commands LineService answers; `call:*` belong to CallService, `media:*` to MediaService. */
+export type LineCommandName = Exclude<CommandName, `call:${string}` | `media:${string}`>;
+
+type Handlers = { [N in LineCommandName]: (...args: unknown[]) => Promise<CommandMap[N]['value']> | CommandMap[N]['value'] };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -111,7 +114,7 @@ export class LineService {
     if (!Object.hasOwn(this.handlers, name)) return { ok: false, error: { message: `unknown command "${name}"` } };
     if (!Array.isArray(args)) return { ok: false, error: { message: 'arguments must be a list' } };
     try {
-      const value = await this.handlers[name as CommandName](...args);
+      const value = await this.handlers[name as LineCommandName](...args);
       return { ok: true, value };
     } catch (error) {
       const bridgeError: BridgeError = error instanceof InputError

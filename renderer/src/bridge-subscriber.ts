@@ -2,7 +2,8 @@
  * The one place events from main enter the renderer: each `onX` of the bridge is subscribed once
  * and routed to a sink; `destroy()` unsubscribes them all.
  */
-import type { AppNotice, AppSettings, LineView, TrunklineApi } from '../../preload/contract';
+import type { CallEvent, CallSnapshot } from '../../common/call-status';
+import type { AppNotice, AppSettings, CallHistoryChange, DialLink, LineView, PhoneSettings, TrunklineApi } from '../../preload/contract';
 import type { LineHistoryEntry, LineSnapshot } from '../../common/line-status';
 
 export interface BridgeSinks {
@@ -12,6 +13,12 @@ export interface BridgeSinks {
   lineHistory(entry: LineHistoryEntry): void;
   settingsChanged(settings: AppSettings): void;
   notice(notice: AppNotice): void;
+  callChanged(call: CallSnapshot): void;
+  callEvent(event: CallEvent): void;
+  incomingCall(call: CallSnapshot): void;
+  callHistoryChanged(change: CallHistoryChange): void;
+  phoneSettingsChanged(settings: PhoneSettings): void;
+  dialLink(link: DialLink): void;
 }
 
 export interface Subscription {
@@ -26,6 +33,12 @@ export function subscribeBridge(api: TrunklineApi, sinks: BridgeSinks): Subscrip
     api.onLineHistory((e) => sinks.lineHistory(e)),
     api.onSettingsChanged((s) => sinks.settingsChanged(s)),
     api.onNotice((n) => sinks.notice(n)),
+    api.onCallChanged((c) => sinks.callChanged(c)),
+    api.onCallEvent((e) => sinks.callEvent(e)),
+    api.onIncomingCall((c) => sinks.incomingCall(c)),
+    api.onCallHistoryChanged((h) => sinks.callHistoryChanged(h)),
+    api.onPhoneSettingsChanged((s) => sinks.phoneSettingsChanged(s)),
+    api.onDialLink((l) => sinks.dialLink(l)),
   ];
   return {
     destroy() {

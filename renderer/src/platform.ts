@@ -1,7 +1,13 @@
 /** What the renderer needs from the page itself: saving a text file and the clipboard. DOM only. */
+import { playTestSound, watchMicLevel } from './device-check';
+import { WebAudioRinger } from './ringer';
 import type { Platform } from './state/app-state.svelte';
 
 export const browserPlatform: Platform = {
+  ringer: new WebAudioRinger(),
+  devices: typeof navigator !== 'undefined' && navigator.mediaDevices ? navigator.mediaDevices : null,
+  testSound: playTestSound,
+  watchMic: watchMicLevel,
   saveFile(fileName, text) {
     const url = URL.createObjectURL(new Blob([text], { type: fileName.endsWith('.json') ? 'application/json' : 'text/plain' }));
     const link = document.createElement('a');
