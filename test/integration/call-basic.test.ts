@@ -78,6 +78,31 @@ async function world(user: string, calls: Record<string, unknown> = {}, extra: R
   return { engine, calls: manager, events };
 }
 
+function waitForEvent(w: World, pred: (e: CallEvent) => boolean, timeoutMs: number, what: string): Promise<CallEvent> {
+  const seen = w.events.find(pred);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`${what} not seen within ${timeoutMs} ms; events ${w.events.map((e) => `${e.event}:${e.code ?? ''}:${e.reason ?? ''}`).join(', ')}`));
+    }, timeoutMs);
+    const off = w.calls.on('event', (e) => {
+      if (!pred(e)) return;
+      clearTimeout(timer);
+      off();
+      resolve(e);
+    });
+  });
+}
+
+async function eventually(probe: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error(`${what} not seen within ${timeoutMs} ms`);
+    await delay(50);
+  }
+}
+
 function waitForCall(w: World, id: string, pred: (s: CallSnapshot) => boolean, timeoutMs: number, what: string): Promise<CallSnapshot> {
   return new Promise((resolve, reject) => {
     const check = (s: CallSnapshot | null): boolean => {
@@ -119,7 +144,11 @@ describe('calls through Kamailio to baresip', () => {
     expect(up).toMatchObject({ server: 0, failovers: 0, code: 200 });
     expect(up.setupMs).toBeGreaterThan(0);
     await far.waitForEvent('CALL_ESTABLISHED');
-    await delay(1_500);
+    await delay(1_000);
+    await far.sendDtmf('7#');
+    await waitForEvent(w, (e) => e.call === call.id && e.event === 'dtmf' && e.digit === '#', 3_000, 'DTMF # from the far end');
+    expect(w.events.filter((e) => e.event === 'dtmf').map((e) => e.digit)).toEqual(['7', '#']);
+    await delay(500);
     const live = w.calls.call(call.id)!;
     expect(live.stats?.packetsReceived).toBeGreaterThan(20);
     const ended = await w.calls.hangup(call.id);
@@ -156,6 +185,42 @@ describe('calls through Kamailio to baresip', () => {
     const ended = await waitForCall(w, ringing.id, (s) => s.state === 'ended', 5_000, 'ended');
     expect(ended).toMatchObject({ endedBy: 'remote', code: 200 });
     await expectTone(recordPath, 440);
+  });
+
+  it('auto-answer after calls.autoAnswerMs; decline 603 reaches the caller', async () => {
+    const w = await world('1077', { autoAnswerMs: 300 });
+    const caller = await phone('1078', { answerMode: 'manual' });
+    await caller.dial(`sip:1077@${DOMAIN}`);
+    const first = await waitForEvent(w, (e) => e.event === 'answered', 5_000, 'auto-answered');
+    expect(first.time - w.events.find((e) => e.event === 'incoming')!.time).toBeGreaterThanOrEqual(290);
+    await caller.waitForEvent('CALL_ESTABLISHED');
+    await w.calls.hangup(first.call);
+    await caller.waitForEvent('CALL_CLOSED');
+
+    const manual = await world('1079');
+    const incoming = new Promise<CallSnapshot>((resolve) => manual.calls.on('incoming', resolve));
+    const since = Date.now();
+    await caller.dial(`sip:1079@${DOMAIN}`);
+    const ringing = await incoming;
+    const declined = await manual.calls.decline(ringing.id, 603);
+    expect(declined).toMatchObject({ state: 'ended', code: 603, endedBy: 'local' });
+    await caller.waitForEvent('CALL_CLOSED', undefined, 5_000, since);
+    await eventually(() => caller.sipMessages(/^SIP\/2\.0 603 /).length > 0, 3_000, '603 at the caller');
+  });
+
+  it('RTP inactivity: the far end goes silent → BYE with a Reason, the call ends "no RTP for 5 s"', async () => {
+    const far = await phone('1080', { answerMode: 'auto', tone: 440 });
+    const w = await world('1081', { rtpTimeout: 5 });
+    const call = await w.calls.dial('line', '1080');
+    await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected');
+    await delay(300);
+    far.freeze();
+    cleanups.push(async () => far.thaw());
+    const ended = await waitForCall(w, call.id, (s) => s.state === 'ended', 9_000, 'ended by inactivity');
+    expect(ended).toMatchObject({ code: 408, reason: 'no RTP for 5 s', endedBy: 'local' });
+    const bye = w.engine.trace('line').find((t) => t.direction === 'sent' && /^BYE /.test(t.text));
+    expect(bye?.text).toMatch(/^Reason: SIP ;cause=408 ;text="no RTP for 5 s"\r$/m);
+    far.thaw();
   });
 
   it('a registration-only line (calls.enabled false) answers 486', async () => {

@@ -47,6 +47,11 @@ import { installRtcGlobals } from './rtc-globals';
 
 export const DEFAULT_NO_ANSWER_TIMEOUT_MS = 60_000;
 export const DEFAULT_REGISTER_BEFORE_DIAL_MS = 30_000;
+/**
+ * RFC 4028 §4: the session interval we ask for (the recommended 1800 s). JsSIP (session_timers on
+ * the UA) takes a smaller one the far end asks for and refreshes at half of it.
+ */
+const SESSION_EXPIRES_S = 1800;
 /** How long `ended` waits for the media host's final statistics of the call. */
 const FINAL_STATS_WAIT_MS = 500;
 
@@ -242,7 +247,7 @@ export class CallManager {
     if (call.ending || session.isEnded()) return this.copy(call);
     const media = this.mediaFor(call, host, call.link);
     media.bindSession(session);
-    session.answer({ ...media.jssipOptions() } as never);
+    session.answer({ ...media.jssipOptions(), sessionTimersExpires: SESSION_EXPIRES_S } as never);
     return this.copy(call);
   }
 
@@ -406,7 +411,7 @@ export class CallManager {
     const settled = new Promise<{ action: 'failover'; cause: string } | { action: 'done' }>((resolve) => (settle = resolve));
     let session: RTCSession;
     try {
-      session = link.ua.call(call.target, { ...media.jssipOptions(), eventHandlers: {} } as never);
+      session = link.ua.call(call.target, { ...media.jssipOptions(), eventHandlers: {}, sessionTimersExpires: SESSION_EXPIRES_S } as never);
     } catch (error) {
       void media.close();
       this.finish(call, { code: 0, reason: `cannot call ${call.target}: ${(error as Error).message}`, by: 'local' });
