@@ -152,6 +152,9 @@ export function callerOf(request: Pick<IncomingRequest, 'getHeader'> & { from?: 
     const first = pai.split(/,(?=\s*(?:"|<|sips?:|tel:))/)[0]?.trim() ?? '';
     const parsed = NameAddrHeader.parse(first) as unknown as { uri: { toString(): string }; display_name?: string } | undefined;
     if (parsed && parsed.uri) return partyOf(parsed.uri.toString(), parsed.display_name ?? null);
+    // JsSIP's grammar knows sip:/sips: only; a tel: identity (RFC 3325 §9.1 allows it) is read here.
+    const tel = /^\s*(?:"([^"]*)"\s*)?<(tel:[^>]+)>/.exec(first);
+    if (tel) return partyOf(tel[2]!, tel[1] ?? null);
   }
   const from = request.from;
   return from ? partyOf(from.uri.toString(), from.display_name ?? null) : { uri: '', user: '', displayName: null };
