@@ -6,6 +6,7 @@ import type { FieldError, Infer, ParseResult } from './schema';
 import { boolean, integer, list, object, oneOf, optional, parseWith, secret, text } from './schema';
 import type { DnsConfig } from './dns-config';
 import { DEFAULT_DNS_CONFIG, parseDnsConfig } from './dns-config';
+import { normaliseDialTarget } from './dial-target';
 
 export const TRANSPORTS = ['udp', 'tcp', 'tls', 'ws', 'wss'] as const;
 export type TransportKind = (typeof TRANSPORTS)[number];
@@ -83,6 +84,17 @@ export const lineSchema = object({
   sendUnregister: boolean(true),
   stopFailoverAfterInviteTimeout: boolean(false),
   calls: callSettingsSchema,
+  /**
+   * The headless monitor's scheduled test call (the desktop app ignores it): every `every` seconds
+   * dial `to` with a `tone` Hz sine, hang up `duration` seconds after the answer, and export the
+   * post-dial delay, answer, RTP loss/jitter and MOS. Absent: no test calls.
+   */
+  testCall: optional(object({
+    to: text({ max: 256 }),
+    every: integer(30, 86400, { unit: 'seconds' }),
+    duration: integer(1, 300, { default: 10, unit: 'seconds' }),
+    tone: integer(50, 3900, { default: 1000, unit: 'Hz' }),
+  })),
   enabled: boolean(true),
 }, {
   retired: {
@@ -130,6 +142,12 @@ function crossFieldErrors(line: ParsedLine, path: string): FieldError[] {
     const plain = line.servers.findIndex((s) => s.transport !== 'ws' && s.transport !== 'wss');
     if (plain >= 0) errors.push({ path: `${calls}.mediaMode`, message: `"webrtc" needs every server on transport "ws" or "wss" (servers[${plain}] is "${line.servers[plain]!.transport}")` });
     if (line.calls.srtp !== 'off') errors.push({ path: `${calls}.srtp`, message: `must be "off" with mediaMode "webrtc", which always encrypts with DTLS-SRTP (got "${line.calls.srtp}")` });
+  }
+  if (line.testCall) {
+    const to = `${path ? `${path}.` : ''}testCall.to`;
+    const dialled = normaliseDialTarget(line.testCall.to, line.domain, to);
+    if (!dialled.ok) errors.push({ path: to, message: dialled.error.slice(to.length + 2) });
+    if (!line.calls.enabled) errors.push({ path: `${path ? `${path}.` : ''}testCall`, message: 'needs calls.enabled true (a registration-only line cannot place a test call)' });
   }
   return errors;
 }

@@ -107,3 +107,42 @@ describe('lines file', () => {
     expect(!parsed.ok && formatErrors(parsed.errors)).toBe('line: is not a known field (known: lines)\nlines: is required: a list of line objects');
   });
 });
+
+describe('scheduled test call (monitor only)', () => {
+  const messages = (input: unknown): string[] => {
+    const parsed = parseLineConfig(input);
+    return parsed.ok ? [] : parsed.errors.map((e) => `${e.path}: ${e.message}`);
+  };
+
+  it('is absent by default and fills duration and tone', () => {
+    const none = parseLineConfig(minimal);
+    expect(none.ok && none.value.testCall).toBeUndefined();
+    const parsed = parseLineConfig({ ...minimal, testCall: { to: '1002', every: 300 } });
+    expect(parsed.ok && parsed.value.testCall).toEqual({ to: '1002', every: 300, duration: 10, tone: 1000 });
+  });
+
+  it.each([
+    [{ to: '1002', every: 29 }, 'testCall.every: must be an integer from 30 to 86400 seconds (got 29)'],
+    [{ to: '1002', every: 60, duration: 0 }, 'testCall.duration: must be an integer from 1 to 300 seconds (got 0)'],
+    [{ to: '1002', every: 60, duration: 301 }, 'testCall.duration: must be an integer from 1 to 300 seconds (got 301)'],
+    [{ to: '1002', every: 60, tone: 4000 }, 'testCall.tone: must be an integer from 50 to 3900 Hz (got 4000)'],
+    [{ every: 60 }, 'testCall.to: is required'],
+    [{ to: 'http://x', every: 60 }, 'testCall.to: only sip:, sips: and tel: URIs can be dialled (got "http://x")'],
+    [{ to: '1002', every: 60, when: 'now' }, 'testCall.when: is not a known field'],
+  ])('names the field of a wrong testCall %j', (testCall, message) => {
+    const errors = messages({ ...minimal, testCall });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(message);
+  });
+
+  it('needs a line that takes calls', () => {
+    expect(messages({ ...minimal, calls: { enabled: false }, testCall: { to: '1002', every: 60 } })).toEqual([
+      'testCall: needs calls.enabled true (a registration-only line cannot place a test call)',
+    ]);
+  });
+
+  it('prefixes the line position in a monitor file', () => {
+    const parsed = parseLinesFile({ lines: [{ ...minimal, testCall: { to: '1002', every: 5 } }] });
+    expect(!parsed.ok && parsed.errors.map((e) => e.path)).toEqual(['lines[0].testCall.every']);
+  });
+});
