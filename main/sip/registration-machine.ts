@@ -295,9 +295,15 @@ export class RegistrationMachine {
     }
   }
 
-  /** Asks the channel for the next located target of this entry (RFC 3263 §4.3). */
+  /**
+   * Asks the channel for the next located target of this entry (RFC 3263 §4.3). The Contacts the
+   * unavailable target may hold are its own registrar's business: a REGISTER to another target
+   * cannot remove them (they expire there), and naming them would only confuse the new one.
+   */
   private nextTarget(): boolean {
-    return !this.disposed && this.unbindPromise === null && (this.options.channel.nextTarget?.() ?? false);
+    if (this.disposed || this.unbindPromise !== null || !(this.options.channel.nextTarget?.() ?? false)) return false;
+    this.held.clear();
+    return true;
   }
 
   /**
