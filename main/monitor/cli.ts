@@ -170,6 +170,7 @@ async function main(): Promise<void> {
   }
   const options: MonitorEngineOptions = {
     userAgent: 'Trunkline-monitor',
+    dns: config.dns, // RFC 3263 location through the file's resolvers (default: the system's)
     registrationObserver: metrics.observeRegistration,
     ...(hep ? { traceSink: hep.exportRecord } : {}),
   };
