@@ -6,15 +6,15 @@
  */
 import type { MediaConfiguration, MediaPort, PortRange } from '../sip/calls/media-port';
 import type { MediaHostClient } from './media-host-client';
-import type { AudioSourceSpec, MediaStats } from './media-protocol';
+import type { MediaStats, SessionSourceSpec } from './media-protocol';
 
 export interface MediaHostPortOptions {
   /** Unique within the host, e.g. the call id. */
   session: string;
   /** No RTP/RTCP for this long while media is expected → `onInactive` (0 = off; default 60 000). */
   inactivityTimeoutMs?: number;
-  /** What to send (default silence; the app's audio bus comes later, the test call uses a tone/WAV). */
-  source?: AudioSourceSpec;
+  /** What to send (default silence): a tone/WAV (test call) or the audio bus (`{ kind: 'bus', bus, mid }`, the app). */
+  source?: SessionSourceSpec;
   /** Record what is received to this WAV file (test call `--record`). */
   recordPath?: string;
 }

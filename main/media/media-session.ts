@@ -194,9 +194,13 @@ export class MediaSession {
     return this.sender.timestampAt(this.deps.clock.now());
   }
 
-  /** Sends a packet relayed from the bus on the trunk leg as ours. @returns whether it went out (mute, hold, no far end: not). */
+  /**
+   * Sends a packet relayed from the bus on the trunk leg as ours. Only while the stream is
+   * sendrecv: on our hold (sendonly) the microphone must not reach the held party, and the bus has
+   * no music on hold to play them. @returns whether it went out (mute, hold, no far end: not).
+   */
   relayToTrunk(packet: RelayedPacket): boolean {
-    if (this.closed) return false;
+    if (this.closed || this.config?.direction !== 'sendrecv') return false;
     return this.sender.relay(this.sendStream(), packet, this.deps.clock.now());
   }
 
