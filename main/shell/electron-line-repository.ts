@@ -20,6 +20,7 @@ import type { Clock } from '../sip/clock';
 import type { DocumentFile } from './document-file';
 import type { LineRepository } from './line-repository';
 import { DEFAULT_SETTINGS } from './line-repository';
+import { monitorFormat } from './monitor-format';
 import type { SecretCipher } from './secret-cipher';
 import type { InvalidStoredLine, StoredDocument, StoredLine } from './settings-document';
 import { CURRENT_SCHEMA_VERSION, emptyDocument } from './settings-document';
@@ -150,7 +151,7 @@ export class ElectronLineRepository implements LineRepository {
     const refused: string[] = [];
     this.document.lines = this.lines.map((line) => {
       const { password, ...rest } = line;
-      const stored = JSON.parse(JSON.stringify(rest)) as StoredLine;
+      const stored = monitorFormat(rest) as StoredLine;
       const ciphertext = this.ciphertextFor(line.id, password, refused);
       if (ciphertext !== null) stored.passwordCiphertext = ciphertext;
       return stored;

@@ -11,6 +11,7 @@ import type {
 } from '../../preload/contract';
 import type { SipEngine } from '../sip/engine';
 import type { LineRepository } from './line-repository';
+import { monitorFormat } from './monitor-format';
 
 class InputError extends Error {
   constructor(message: string, readonly fields?: FieldError[]) {
@@ -40,7 +41,7 @@ export function publicConfig(config: LineConfig): PublicLineConfig {
 /** A line in the monitor file format, secrets only when asked. */
 function exportable(config: LineConfig, includeSecrets: boolean): Record<string, unknown> {
   const { password, ...rest } = config;
-  const out: Record<string, unknown> = JSON.parse(JSON.stringify(rest));
+  const out = monitorFormat(rest);
   if (includeSecrets && password) out.password = password;
   return out;
 }

@@ -160,11 +160,12 @@ test('a call the caller gives up on is missed: counted on the tab until the hist
 test('a pasted number is cleaned: "+1 (555) 010-0199" becomes +15550100199', async ({ page }) => {
   const app = await openPhone(page);
   const field = page.getByRole('textbox', { name: 'Number or SIP address to call' });
-  await page.evaluate(() => {
+  // A real paste event with the text on its clipboard data (the page runs in a browser; this file is typed for Node).
+  await page.evaluate(`(() => {
     const data = new DataTransfer();
     data.setData('text/plain', '+1 (555) 010-0199');
-    document.activeElement!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-  });
+    document.activeElement.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  })()`);
   await expect(field).toHaveValue('+15550100199');
   await field.fill('sip:alice@example.org');
   await expect(field).toHaveValue('sip:alice@example.org');

@@ -103,7 +103,8 @@ export function draftFromConfig(config: PublicLineConfig): LineDraft {
     displayName: config.displayName ?? '',
     servers: config.servers.map((s) => serverDraft({
       host: s.host,
-      port: String(s.port),
+      // A port the config did not give stays empty, so the line keeps locating the server by SRV.
+      port: s.portGiven === false ? '' : String(s.port),
       transport: s.transport,
       path: s.path ?? '',
       expires: String(s.expires),
