@@ -58,6 +58,8 @@ async function main(): Promise<void> {
 
   const engine = new SipEngine({ userAgent: 'Trunkline-call' });
   const calls = new CallManager(engine);
+  // The media host (a child process) starts while the line registers.
+  calls.prepareMedia().catch((error: unknown) => void exit(1, `the media host did not start: ${(error as Error).message}`));
   const events: CallEvent[] = [];
   const print = (text: string): void => void process.stdout.write(`${text}\n`);
   calls.on('event', (e) => {
@@ -65,6 +67,8 @@ async function main(): Promise<void> {
     const label = calls.call(e.call)?.serverLabel ?? null;
     if (args.json) print(callEventJson(e, label));
     else print(`${new Date(e.time).toISOString()} ${e.event}${e.code ? ` ${e.code}` : ''}${e.reason ? ` ${e.reason}` : ''}${e.digit ? ` digit ${e.digit}` : ''}${e.event === 'failover' ? ` server ${e.from} → ${e.to}` : ''}`);
+    const snapshot = e.event === 'ended' ? calls.call(e.call) : null;
+    if (snapshot) done(snapshot);
   });
   // The engine's timers never hold the process open; the test call runs until its call ended.
   const keepAlive = setInterval(() => undefined, 60_000);
@@ -99,7 +103,6 @@ async function main(): Promise<void> {
       }
       setTimeout(() => void calls.hangup(s.id).catch(() => undefined), args.durationS * 1000).unref();
     }
-    if (s.state === 'ended') done(s);
   });
 
   let current: string | null = null;

@@ -193,6 +193,14 @@ export class CallManager {
     return () => set.delete(listener);
   }
 
+  /**
+   * Starts the media host now rather than on the first call (the test call does, so its first
+   * INVITE does not wait for the child process). Rejects when the host cannot start.
+   */
+  async prepareMedia(): Promise<void> {
+    await this.mediaHost();
+  }
+
   /** Calls not ended yet. */
   calls(): CallSnapshot[] {
     return [...this.live.values()].map((c) => this.copy(c));
@@ -370,7 +378,9 @@ export class CallManager {
   // ── outgoing ─────────────────────────────────────────────────────────────────────────────
 
   private async runOutgoing(call: CallRecord): Promise<void> {
-    const host = await this.mediaHost();
+    // The media host starts while the line registers (a cold start takes a moment).
+    const starting = this.mediaHost();
+    starting.catch(() => undefined);
     const { config } = call;
     for (;;) {
       if (call.ending) return;
@@ -392,6 +402,8 @@ export class CallManager {
         return;
       }
       this.attachLink(config.id, server, link);
+      const host = await starting;
+      if (call.ending) return;
       const media = this.mediaFor(call, host, link);
       const outcome = await this.sendInvite(call, server, link, media);
       if (outcome.action !== 'failover') return;
