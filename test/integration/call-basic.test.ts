@@ -148,6 +148,12 @@ describe('calls through Kamailio to baresip', () => {
     await far.sendDtmf('7#');
     await waitForEvent(w, (e) => e.call === call.id && e.event === 'dtmf' && e.digit === '#', 3_000, 'DTMF # from the far end');
     expect(w.events.filter((e) => e.event === 'dtmf').map((e) => e.digit)).toEqual(['7', '#']);
+    const held = await w.calls.hold(call.id);
+    expect(held).toMatchObject({ state: 'held', localHold: true });
+    await eventually(() => far.sipMessages(/^INVITE /).some((m) => /^a=sendonly/m.test(m)), 3_000, 're-INVITE a=sendonly at the far end');
+    const resumed = await w.calls.resume(call.id);
+    expect(resumed).toMatchObject({ state: 'connected', localHold: false });
+    expect(w.events.filter((e) => e.event === 'held' || e.event === 'resumed').map((e) => `${e.event}:${e.by}`)).toEqual(['held:local', 'resumed:local']);
     await delay(500);
     const live = w.calls.call(call.id)!;
     expect(live.stats?.packetsReceived).toBeGreaterThan(20);
@@ -267,7 +273,13 @@ describe('failover', () => {
     const sentToPrimary = w.engine.trace('line').filter((t) => t.server === 0 && t.direction === 'sent' && /^INVITE /.test(t.text));
     expect(sentToPrimary.length).toBeLessThanOrEqual(2);
     await far.waitForEvent('CALL_ESTABLISHED');
+    // The thawed primary now relays the abandoned INVITE: whatever comes back for it (a late 2xx
+    // is ACKed and BYEd by JsSIP) never becomes a second call for the person.
     primary.thaw();
+    await delay(1_500);
+    expect(w.calls.calls().map((c) => c.id)).toEqual([call.id]);
+    expect(w.events.filter((e) => e.event === 'answered' || e.event === 'incoming' || e.event === 'dialing')).toHaveLength(2);
+    expect(w.calls.call(call.id)).toMatchObject({ state: 'connected', server: 1 });
     await w.calls.hangup(call.id);
   });
 
