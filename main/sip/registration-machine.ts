@@ -27,7 +27,12 @@
  * - a Contact of ours that is not the current one (a reconnect changed our port, the 200 OK lists
  *   an old binding) is removed with `expires=0` in the next REGISTER (§10.2.2), and an unbind
  *   removes every Contact of ours the registrar may hold — never `Contact: *`, which would remove
- *   other devices' bindings too.
+ *   other devices' bindings too;
+ * - an unavailable target of a server entry located through DNS (RFC 3263 §4.3) is followed at
+ *   once by the entry's next target, in the same registration attempt; only when the last one is
+ *   unavailable too does the machine report `failed`/`lost`;
+ * - a 2xx that showed a NAT and changed our Contact to the public address (RFC 3581 §4) is
+ *   followed at once by a REGISTER binding it and removing the private one.
  */
 import type { Clock } from './clock';
 import { TimerSet } from './clock';
