@@ -1,8 +1,8 @@
 /**
  * Calls with real audio both ways, asserted on the audio: our tone in the far end's recording of
  * what it received, its tone in ours. Over UDP, TCP and TLS; PCMU and PCMA; SDES-SRTP optional and
- * mandatory against a baresip that does SRTP; an incoming call answered; a second Trunkline engine
- * as the far end; linphonec as the far end. WebRTC media mode is not covered here.
+ * mandatory against a baresip that does SRTP; WS and WSS signalling with plain RTP; an incoming call answered; a second Trunkline engine
+ * as the far end; linphonec as the far end. WebRTC media mode (`mediaMode: "webrtc"`) is not covered here.
  */
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -40,7 +40,7 @@ afterAll(async () => {
 
 interface AudioCase {
   name: string;
-  transport: Exclude<TransportKind, 'ws' | 'wss'>;
+  transport: TransportKind;
   codec: 'PCMU' | 'PCMA';
   srtp: 'off' | 'optional' | 'mandatory';
   /** Who hangs up. */
@@ -55,6 +55,8 @@ const CASES: AudioCase[] = [
   { name: 'TLS, PCMU', transport: 'tls', codec: 'PCMU', srtp: 'off', hangup: 'local', user: '1005', peer: '1006' },
   { name: 'UDP, SRTP optional (RTP/AVP with a=crypto)', transport: 'udp', codec: 'PCMU', srtp: 'optional', hangup: 'local', user: '1007', peer: '1008' },
   { name: 'TLS, SRTP mandatory (RTP/SAVP), PCMA', transport: 'tls', codec: 'PCMA', srtp: 'mandatory', hangup: 'remote', user: '1009', peer: '1010' },
+  { name: 'WS, PCMU (plain RTP)', transport: 'ws', codec: 'PCMU', srtp: 'off', hangup: 'remote', user: '1011', peer: '1012' },
+  { name: 'WSS, PCMA (plain RTP)', transport: 'wss', codec: 'PCMA', srtp: 'off', hangup: 'local', user: '1013', peer: '1014' },
 ];
 
 const PAYLOAD_TYPE = { PCMU: 0, PCMA: 8 } as const;
