@@ -346,8 +346,38 @@ describe('npm run call', () => {
     expect(far.events('CALL_DTMF_START').map((e) => e.param)).toEqual(['1', '5']);
   });
 
+  it('--answer takes one call; SIGINT during a call hangs up, unregisters and exits 0', async () => {
+    const config = join(dir, 'answer.json');
+    await writeFile(config, JSON.stringify({ lines: [{ id: 'desk', domain: DOMAIN, ...account('1082'), servers: [serverOf(primary)], calls: { rtpPortMin: 42000, rtpPortMax: 42999 } }] }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'main/monitor/call-cli.ts', '--config', config, '--line', 'desk', '--answer', '--tone', '1000', '--duration', '60', '--json'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(async () => void child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // A cold `node --import tsx` start on a busy machine takes a while.
+    const deadline = Date.now() + 30_000;
+    while ((await primary.bindings('1082')).length === 0) {
+      if (Date.now() > deadline) throw new Error(`the test call never registered; stderr: ${stderr}`);
+      await delay(100);
+    }
+    const caller = await phone('1083', { answerMode: 'manual', tone: 440 });
+    await caller.dial(`sip:1082@${DOMAIN}`);
+    await caller.waitForEvent('CALL_ESTABLISHED');
+    await eventually(() => stdout.includes('"event":"answered"'), 5_000, 'answered on stdout');
+    await delay(500);
+    child.kill('SIGINT');
+    expect(await exited, `stdout:\n${stdout}\nstderr:\n${stderr}`).toBe(0);
+    await caller.waitForEvent('CALL_CLOSED', undefined, 3_000);
+    const kinds = stdout.trim().split('\n').map((l) => (JSON.parse(l) as CallEvent).event);
+    expect(kinds).toEqual(['incoming', 'answered', 'ended']);
+    expect(stdout).toMatch(/"by":"local"/);
+    expect(await primary.bindings('1082')).toEqual([]);
+  });
+
   it('bad arguments exit 2 naming the option', async () => {
-    const child = spawn('npm', ['run', '--silent', 'call', '--', '--line', 'x', '--to', '1'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'main/monitor/call-cli.ts', '--line', 'x', '--to', '1'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
