@@ -15,6 +15,19 @@ import { pickLoopbackIp, startKamailio } from '../harness/kamailio';
 import { account, DOMAIN, lineConfig, serverOf, USERS } from '../integration/engine-fixture';
 import { expectNoProblems, openApp } from './app-page';
 
+// Chromium's fake microphone and speakers, so the page opens the audio bus at the first call as the app does.
+test.use({
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  },
+});
+
 let kamailio: KamailioInstance;
 let host: DevHost;
 let dataDir: string;
@@ -86,6 +99,9 @@ test('dial from the dial pad → the far end answers → connected with a runnin
   await callee.waitForEvent('CALL_ESTABLISHED');
   // The timer runs: it moves past 0:01 by itself.
   await expect(card.getByTestId('call-state')).toHaveText(/^Connected 0:0[1-9]$/, { timeout: 5_000 });
+  // The audio bus opened for the call: the microphone meter is there (the fake microphone beeps).
+  await expect(card.getByRole('meter', { name: 'Microphone level' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'microphone' })).toHaveCount(0);
 
   await card.getByRole('button', { name: 'Hang up' }).click();
   await callee.waitForEvent('CALL_CLOSED');

@@ -14,7 +14,7 @@ import { LineList } from './line-list.svelte';
 import { LineStore } from './line-store.svelte';
 import { Notices } from './notices.svelte';
 import { PanelView } from './panel-view.svelte';
-import type { Ringer } from './phone.svelte';
+import type { PhoneAudio, Ringer } from './phone.svelte';
 import { PhoneState } from './phone.svelte';
 import { windowSchedule } from './scheduler';
 import { SettingsStore } from './settings.svelte';
@@ -33,6 +33,8 @@ export interface Platform {
   testSound(deviceId: string | null): Promise<void>;
   /** Watches a microphone's level 0..1; answers a stop function. */
   watchMic(deviceId: string | null, onLevel: (level: number) => void): Promise<() => void>;
+  /** The calls' microphone and speaker, or null where the page has none. */
+  audio(api: TrunklineApi, notice: (message: string) => void): PhoneAudio | null;
 }
 
 export class AppState {
@@ -65,7 +67,8 @@ export class AppState {
     this.transfer = new ConfigTransfer(api, this.lines, platform.saveFile);
     this.settings = new SettingsStore(api, report);
     this.devices = new AudioDevices(platform.devices);
-    this.phone = new PhoneState(api, this.lines, { ringer: platform.ringer, report, schedule: windowSchedule });
+    const audio = platform.audio(api, (message) => this.notices.add({ level: 'warning', message }));
+    this.phone = new PhoneState(api, this.lines, { ringer: platform.ringer, audio, report, schedule: windowSchedule });
     this.lines.onBatch = (ids) => {
       this.ticker.sync();
       this.detail.linesChanged(ids);

@@ -28,6 +28,23 @@ export interface Ringer {
   stop(): void;
 }
 
+/** The devices of one page, as the phone settings name them (null = system default). */
+export interface DeviceSet {
+  input: string | null;
+  output: string | null;
+  ringer: string | null;
+}
+
+/** Microphone and speaker for calls (renderer/src/phone-audio.ts over P2's AudioBus); tests pass a fake. */
+export interface PhoneAudio {
+  /** Opens the audio once, before the first call; false = calls go on without it. */
+  prepare(devices: DeviceSet): Promise<boolean>;
+  /** Microphone level 0..1 while open, else null. */
+  level(): number | null;
+  useDevices(devices: DeviceSet): Promise<void>;
+  close(): void;
+}
+
 /** A line in the chooser. */
 export interface LineChoice {
   id: string;
@@ -59,6 +76,8 @@ export class PhoneState {
   historyQuery = $state('');
   /** Asks the view to focus the number field (bumped by links and the shortcut). */
   focusRequest = $state(0);
+  /** Microphone level 0..1 while a call is in conversation and the audio is open, else null (10 reads a second). */
+  level = $state<number | null>(null);
   /** The last target dialled here, for Redial. */
   lastDialed = $state<{ line: string; target: string } | null>(null);
 
@@ -78,17 +97,20 @@ export class PhoneState {
   readonly #api: TrunklineApi;
   readonly #lines: LineStore;
   readonly #ringer: Ringer;
+  readonly #audio: PhoneAudio | null;
   readonly #report: (message: string) => void;
   readonly #schedule: (callback: () => void, ms: number) => () => void;
   /** Calls answered from here (anything else that goes ringing → connected was auto-answered). */
   readonly #answering = new Set<string>();
   readonly #clearTimers = new Map<string, () => void>();
   #ringing: RingKind | null = null;
+  #meter: (() => void) | null = null;
 
-  constructor(api: TrunklineApi, lines: LineStore, options: { ringer: Ringer; report: (message: string) => void; schedule: (callback: () => void, ms: number) => () => void }) {
+  constructor(api: TrunklineApi, lines: LineStore, options: { ringer: Ringer; audio?: PhoneAudio | null; report: (message: string) => void; schedule: (callback: () => void, ms: number) => () => void }) {
     this.#api = api;
     this.#lines = lines;
     this.#ringer = options.ringer;
+    this.#audio = options.audio ?? null;
     this.#report = options.report;
     this.#schedule = options.schedule;
   }
@@ -143,6 +165,7 @@ export class PhoneState {
       this.#clearTimers.set(call.id, this.#schedule(() => this.dismiss(call.id), ENDED_VISIBLE_MS));
     }
     this.#updateRinger();
+    this.#updateMeter();
   }
 
   /** `call:event`: transfer progress and failover are the events the snapshot does not carry. */
@@ -162,7 +185,9 @@ export class PhoneState {
   }
 
   settingsApplied(settings: PhoneSettings): void {
+    const changed = settings.inputDevice !== this.settings.inputDevice || settings.outputDevice !== this.settings.outputDevice || settings.ringerDevice !== this.settings.ringerDevice;
     this.settings = settings;
+    if (changed) void this.#audio?.useDevices(this.devices).catch((error: Error) => this.#report(`The audio device could not be switched: ${error.message}`));
   }
 
   /** A sip:/tel:/callto: link opened the app: fill in the number, dial only when main says so. */
@@ -204,6 +229,7 @@ export class PhoneState {
     }
     this.dialing = true;
     this.error = null;
+    await this.#audio?.prepare(this.devices);
     const result = await this.#api.dial(line, to);
     this.dialing = false;
     if (!result.ok) {
@@ -239,6 +265,7 @@ export class PhoneState {
     this.#answering.add(id);
     this.#ringer.stop();
     this.#ringing = null;
+    await this.#audio?.prepare(this.devices);
     await this.#run('answer the call', this.#api.answerCall(id));
     this.#updateRinger();
   }
@@ -313,12 +340,25 @@ export class PhoneState {
 
   async updateSettings(patch: Partial<PhoneSettings>): Promise<void> {
     const result = await this.#api.updatePhoneSettings(patch);
-    if (result.ok) this.settings = result.value;
+    if (result.ok) this.settingsApplied(result.value);
     else this.#report(`The phone setting was not changed: ${result.error.message}`);
   }
 
+  /** The remembered devices, as the audio takes them. */
+  get devices(): DeviceSet {
+    return { input: this.settings.inputDevice, output: this.settings.outputDevice, ringer: this.settings.ringerDevice };
+  }
+
+  /** The microphone level of the call in conversation (0..1), or null without audio. */
+  inputLevel(): number | null {
+    return this.#audio?.level() ?? null;
+  }
+
   destroy(): void {
+    this.#meter?.();
+    this.#meter = null;
     this.#ringer.stop();
+    this.#audio?.close();
     for (const cancel of this.#clearTimers.values()) cancel();
     this.#clearTimers.clear();
   }
@@ -335,6 +375,22 @@ export class PhoneState {
     if (words === null) next.delete(id);
     else next.set(id, words);
     this.transfers = next;
+  }
+
+  /** Reads the microphone level ten times a second, only while some call is in conversation. */
+  #updateMeter(): void {
+    const talking = this.live.some((c) => c.state === 'connected' && !c.localHold && !c.muted);
+    if (talking && this.#audio && this.#meter === null) {
+      const read = (): void => {
+        this.level = this.#audio!.level();
+        this.#meter = this.#schedule(read, 100);
+      };
+      read();
+    } else if (!talking && this.#meter !== null) {
+      this.#meter();
+      this.#meter = null;
+      this.level = null;
+    }
   }
 
   /** Rings loud for a call when nothing else is in conversation, softly when one is (call waiting). */
