@@ -283,6 +283,22 @@ describe('failover', () => {
     await w.calls.hangup(call.id);
   });
 
+  it('INVITE failover: a killed primary (ICMP port unreachable) → the same call goes out on the backup at once', async () => {
+    const far = await phone('1085', { answerMode: 'auto', onBoth: true });
+    const w = await world('1084', {}, { stopFailoverAfterInviteTimeout: true });
+    await primary.kill();
+    cleanups.push(() => primary.start());
+    const started = Date.now();
+    const call = await w.calls.dial('line', '1085');
+    const up = await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected through the backup');
+    expect(up).toMatchObject({ server: 1, failovers: 1 });
+    // Not the silence budget (7.5 s at signalRetryCount 3): the ICMP error moved it (stop… only concerns silence).
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(w.events.find((e) => e.event === 'failover')?.reason).toMatch(/unreachable/i);
+    await far.waitForEvent('CALL_ESTABLISHED');
+    await w.calls.hangup(call.id);
+  });
+
   it('stopFailoverAfterInviteTimeout: a frozen primary ends the call 408 and no INVITE reaches the backup', async () => {
     await phone('1076', { answerMode: 'auto', onBoth: true });
     const w = await world('1075', {}, { signalRetryCount: 1, stopFailoverAfterInviteTimeout: true });
