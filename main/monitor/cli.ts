@@ -10,9 +10,12 @@
 import { readFileSync } from 'node:fs';
 import type { LineSnapshot } from '../../common/line-status';
 import { formatErrors } from '../../common/schema';
+import type { LineConfig } from '../../common/line-config';
+import { CallManager } from '../sip/calls/call-manager';
+import { systemClock } from '../sip/clock';
 import type { EngineOptions } from '../sip/engine';
 import { DEFAULT_UNREGISTER_BOUND_MS, SipEngine } from '../sip/engine';
-import type { HepExporter, HepTarget, TraceSink } from '../monitoring/hep-exporter';
+import type { HepExporter, HepTarget } from '../monitoring/hep-exporter';
 import { createHepExporter, DEFAULT_HEP_CAPTURE_ID, parseHepTarget } from '../monitoring/hep-exporter';
 import type { MetricsAuth, MetricsEndpoint, ListenAddress } from '../monitoring/metrics-server';
 import { parseListenAddress, parseMetricsAuth, startMetricsEndpoint } from '../monitoring/metrics-server';
@@ -20,9 +23,10 @@ import type { MonitorConfig } from '../monitoring/monitor-config';
 import { loadMonitorConfig } from '../monitoring/monitor-config';
 import type { LogLevel } from '../monitoring/monitor-logger';
 import { createMonitorLogger, LOG_LEVELS } from '../monitoring/monitor-logger';
-import type { RegistrationObserver } from '../monitoring/monitor-metrics';
 import { MonitorMetrics } from '../monitoring/monitor-metrics';
 import { ConfigReloader } from '../monitoring/config-reloader';
+import type { TestCallReport } from '../monitoring/scheduled-test-calls';
+import { ScheduledTestCalls } from '../monitoring/scheduled-test-calls';
 import { onQuitSignals } from './quit-signals';
 import { renderStatusTable } from './status-table';
 
@@ -131,26 +135,14 @@ export function jsonEvent(snapshot: LineSnapshot, time: number): string {
   return JSON.stringify({ time, line: id, ...rest });
 }
 
-/**
- * The hooks the engine is to call (being wired by the engine's owner): `traceSink` for every
- * traced SIP message with the line's secrets, `registrationObserver` for every REGISTER/OPTIONS
- * outcome. Passed as options so the engine picks them up as soon as it knows them.
- */
-type MonitorEngineOptions = EngineOptions & { traceSink?: TraceSink; registrationObserver?: RegistrationObserver };
-
-/** How long after start a HEP export that has sent nothing while SIP flowed is worth a warning. */
-const HEP_SILENCE_WARNING_MS = 20_000;
-
-/**
- * Until the engine calls `traceSink`, --hep exports nothing: say so in the log rather than leave
- * an operator wondering why Homer stays empty.
- */
-function warnIfNothingExported(hep: HepExporter, engine: SipEngine, log: ReturnType<typeof createMonitorLogger>): void {
-  setTimeout(() => {
-    const sipSeen = engine.snapshots().some((s) => s.code !== null);
-    if (sipSeen && hep.stats().sent === 0) log.warn({ stats: hep.stats() }, 'HEP export has sent nothing although SIP was exchanged: this engine build does not call the trace sink');
-  }, HEP_SILENCE_WARNING_MS).unref();
+/** The monitor's JSON event for one scheduled test call (README "Scheduled test calls"). */
+export function testCallJsonEvent(report: TestCallReport): string {
+  const { time, line, result, code, reason, setupMs, mos, jitterMs, lost } = report;
+  return JSON.stringify({ time, line, event: 'test-call', result, code, reason, setupMs, mos, jitterMs, lost });
 }
+
+/** How long quitting waits for test calls to hang up. */
+const TEST_CALL_HANGUP_BOUND_MS = 3_000;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -168,7 +160,7 @@ async function main(): Promise<void> {
     log.info({ hep: `udp:${args.hep.host}:${args.hep.port}`, captureId: args.hepCaptureId, masked: !args.hepUnmasked }, 'HEP export on');
     if (args.hepUnmasked) log.warn('HEP export sends Authorization values and passwords unmasked (--hep-unmasked)');
   }
-  const options: MonitorEngineOptions = {
+  const options: EngineOptions = {
     userAgent: 'Trunkline-monitor',
     dns: config.dns, // RFC 3263 location through the file's resolvers (default: the system's)
     registrationObserver: metrics.observeRegistration,
@@ -215,9 +207,31 @@ async function main(): Promise<void> {
     }, 1000);
   }
   engine.onHistory((entry) => log.info({ line: entry.line, from: entry.from, to: entry.to, server: entry.server, event: entry.event?.kind }, entry.reason));
+
+  // Scheduled test calls: the CallManager (and its media host) exists only once a line has a
+  // testCall. Created before that line is added, so its UA's incoming calls are declined too:
+  // the monitor is not a phone.
+  let calls: CallManager | null = null;
+  let testCalls: ScheduledTestCalls | null = null;
+  const onTestCall = (report: TestCallReport): void => {
+    metrics.recordTestCall(report.line, report);
+    if (args.json) process.stdout.write(`${testCallJsonEvent(report)}\n`);
+    const { line, result, code, setupMs, mos, jitterMs, lost } = report;
+    log[result === 'answered' ? 'info' : 'warn']({ line, event: 'test-call', result, code, setupMs, mos, jitterMs, lost }, `test call ${result}: ${report.reason}`);
+  };
+  const syncTestCalls = async (lines: readonly LineConfig[]): Promise<void> => {
+    if (!testCalls) {
+      if (!lines.some((l) => l.testCall)) return;
+      const manager = new CallManager(engine);
+      manager.on('incoming', (s) => void manager.decline(s.id, 486).catch(() => undefined));
+      calls = manager;
+      testCalls = new ScheduledTestCalls({ clock: systemClock, lines: engine, calls: manager, onResult: onTestCall });
+    }
+    await testCalls.sync(lines);
+  };
+  await syncTestCalls(config.lines);
   for (const line of config.lines) engine.addLine(line);
   running = true;
-  if (hep) warnIfNothingExported(hep, engine, log);
   log.info({ config: args.config, lines: config.lines.length, dnsServers: config.dns.servers }, 'monitor started');
 
   const reloader = new ConfigReloader({
@@ -226,6 +240,7 @@ async function main(): Promise<void> {
     load: () => loadMonitorConfig(args.config),
     unregisterBoundMs: args.unregisterTimeoutMs,
     log,
+    beforeApply: (next) => syncTestCalls(next.lines),
   });
   const onHangup = (): void => {
     if (stopping) return;
@@ -247,6 +262,8 @@ async function main(): Promise<void> {
       log.info({ signal, lines: count, boundMs: args.unregisterTimeoutMs }, 'stopping');
       void reloader
         .idle()
+        .then(() => testCalls?.dispose())
+        .then(() => (calls as CallManager | null)?.shutdown(TEST_CALL_HANGUP_BOUND_MS))
         .then(() => engine.shutdown(args.unregisterTimeoutMs))
         .then(async () => {
           if (!args.json) process.stdout.write(`${renderStatusTable(engine.snapshots(), Date.now())}\n`);

@@ -1,7 +1,9 @@
 /**
  * What a reload must do: the difference between the running lines and a newly loaded file, by
  * line id, compared deep-equal on the parsed (and password-resolved) config. A line whose config
- * is identical is left alone entirely — no REGISTER goes out for it.
+ * is identical is left alone entirely — no REGISTER goes out for it. `testCall` is the monitor's
+ * business, not the engine's: a line whose only change is its test call is unchanged here (no
+ * re-registration); the test-call schedule compares whole configs itself.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { LineConfig } from '../../common/line-config';
@@ -25,9 +27,14 @@ export function diffLineConfigs(running: readonly LineConfig[], next: readonly L
   for (const line of next) {
     const old = before.get(line.id);
     if (!old) diff.added.push(line);
-    else if (isDeepStrictEqual(old, line)) diff.unchanged.push(line.id);
+    else if (isDeepStrictEqual(withoutTestCall(old), withoutTestCall(line))) diff.unchanged.push(line.id);
     else diff.changed.push(line);
   }
   for (const line of running) if (!nextIds.has(line.id)) diff.removed.push(line.id);
   return diff;
+}
+
+function withoutTestCall(line: LineConfig): Omit<LineConfig, 'testCall'> {
+  const { testCall: _ignored, ...rest } = line;
+  return rest;
 }

@@ -15,13 +15,18 @@ import type { MonitorConfig } from './monitor-config';
 import type { MonitorLogger } from './monitor-logger';
 
 export interface ConfigReloaderOptions {
-  engine: Pick<SipEngine, 'addLine' | 'removeLine' | 'updateLine'>;
+  engine: Pick<SipEngine, 'addLine' | 'removeLine' | 'updateLine'> & Partial<Pick<SipEngine, 'setDns'>>;
   /** The config the engine runs now. */
   initial: MonitorConfig;
   /** Reads and validates the file again. */
   load(): ParseResult<MonitorConfig>;
   unregisterBoundMs: number;
   log: Pick<MonitorLogger, 'info' | 'warn' | 'error'>;
+  /**
+   * Called with a valid new config before the engine changes (the test-call schedules: a removed
+   * or changed line's running test call is hung up before its line goes).
+   */
+  beforeApply?: (next: MonitorConfig, diff: ConfigDiff) => Promise<void>;
 }
 
 /** What one reload did: the diff applied, or the errors that refused the file. */
@@ -61,6 +66,7 @@ export class ConfigReloader {
       return { ok: false, errors };
     }
     const diff = diffLineConfigs(this.running.lines, loaded.value.lines);
+    await this.options.beforeApply?.(loaded.value, diff).catch((error: unknown) => log.warn({ error: (error as Error).message }, 'reload: stopping test calls failed'));
     // Removals first: a line renamed to a new id must not hold two registrations at once.
     const results = await Promise.allSettled([
       ...diff.removed.map((id) => engine.removeLine(id, unregisterBoundMs)),
@@ -70,10 +76,16 @@ export class ConfigReloader {
     for (const failure of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
       log.warn({ error: (failure.reason as Error).message }, 'reload: a line did not stop cleanly');
     }
+    let dns = this.running.dns;
     if (JSON.stringify(loaded.value.dns) !== JSON.stringify(this.running.dns)) {
-      log.warn({ dnsServers: loaded.value.dns.servers }, 'reload: the "dns" setting changed; it applies when the monitor restarts');
+      if (engine.setDns) {
+        // Cached answers are dropped; each server is located with the new resolvers when next (re)started.
+        engine.setDns(loaded.value.dns);
+        dns = loaded.value.dns;
+        log.info({ dnsServers: loaded.value.dns.servers }, 'reload: the "dns" setting changed');
+      } else log.warn({ dnsServers: loaded.value.dns.servers }, 'reload: the "dns" setting changed; it applies when the monitor restarts');
     }
-    this.running = { lines: loaded.value.lines, dns: this.running.dns };
+    this.running = { lines: loaded.value.lines, dns };
     log.info(
       { added: diff.added.map((l) => l.id), removed: diff.removed, changed: diff.changed.map((l) => l.id), unchanged: diff.unchanged.length },
       'config reloaded',

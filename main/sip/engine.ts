@@ -29,8 +29,33 @@ export interface EngineOptions {
    * system's resolvers. A host name without a port is located by NAPTR → SRV → A/AAAA.
    */
   dns?: DnsConfig;
+  /**
+   * Called for every SIP message the engine traces (sent or received, any line, calls included),
+   * with the line's verbatim secrets so the sink can mask them as the trace does (HEP export).
+   * The record's text is unmasked: a sink must mask it unless told otherwise. Never throws into
+   * the engine (a failing sink is ignored).
+   */
+  traceSink?: (record: TraceRecord, lineSecrets: readonly string[]) => void;
+  /**
+   * Called once per finished REGISTER/OPTIONS client transaction of any line (a digest challenge
+   * ends one; its retry is the next): final code, `timeout` or `transport-error`, and the round
+   * trip in ms (null without a response). Metrics; never throws into the engine.
+   */
+  registrationObserver?: (observation: RegistrationObservation) => void;
   /** Replaces the JsSIP channel (tests of the engine's own bookkeeping). */
   createChannel?: (line: LineConfig, serverIndex: number, onTrace: (record: TraceRecord) => void) => ServerChannel;
+}
+
+/** One finished REGISTER/OPTIONS transaction (`EngineOptions.registrationObserver`). */
+export interface RegistrationObservation {
+  /** Line id. */
+  line: string;
+  /** Server index, 0 = primary. */
+  server: number;
+  method: 'REGISTER' | 'OPTIONS';
+  outcome: number | 'timeout' | 'transport-error';
+  /** Request sent → final response, ms; null when none came. */
+  rttMs: number | null;
 }
 
 type Listener<T> = (value: T) => void;
@@ -110,7 +135,7 @@ export class SipEngine {
   private startLine(config: LineConfig, history: BoundedLog<LineHistoryEntry>): LineSnapshot {
     const trace = new BoundedLog<TraceEntry>(this.options.traceCapacity ?? 500);
     const secrets = config.password ? [config.password] : [];
-    const traceOf = (serverIndex: number) => (record: TraceRecord) =>
+    const traceOf = (serverIndex: number) => (record: TraceRecord) => {
       trace.push({
         time: record.time,
         line: config.id,
@@ -119,6 +144,12 @@ export class SipEngine {
         retransmission: record.retransmission,
         text: maskCredentials(record.text, secrets),
       });
+      try {
+        this.options.traceSink?.(record, secrets);
+      } catch {
+        // An exporter's failure must never break signalling.
+      }
+    };
     const controller = new LineController(config, {
       clock: this.clock,
       random: this.random,
@@ -132,6 +163,7 @@ export class SipEngine {
             random: this.random,
             userAgent: this.options.userAgent ?? 'Trunkline',
             onTrace: traceOf(index),
+            onTransaction: (o) => this.options.registrationObserver?.({ line: config.id, server: index, ...o }),
             dns: () => this.dns,
             // A located server entry moves to another target over a new UA: announced like the first.
             onLink: (link) => this.linkListeners.forEach((l) => l({ line: config.id, server: index, link })),

@@ -22,6 +22,7 @@ import { digestRefusalOf } from './jssip-digest';
 import { buildRequest, cseqOf, internalsOf } from './jssip-internals';
 import { parseRetryAfter } from './registration-schedule';
 import type { ConnectResult, ListedContact, OptionsResult, RegisterRequest, RegisterResult, ServerChannel, Transaction } from './server-channel';
+import type { TransactionResult } from './server-link';
 import { randomToken, ServerLink } from './server-link';
 import type { ServerLocator, ServerTarget } from './server-locator';
 import { ServerLocationError, targetLabel } from './server-locator';
@@ -50,6 +51,19 @@ export interface JsSipChannelOptions {
   dns?: () => ChannelDns;
   /** A new link replaced the one `link()` gave before (another located target): calls attach here. */
   onLink?: (link: ServerLink) => void;
+  /**
+   * Once per finished REGISTER or OPTIONS client transaction (a digest challenge ends one, its
+   * authenticated retry is the next): the final code or what happened instead, and the round
+   * trip in ms from sending the request (null without a response). Not called for an abandoned one.
+   */
+  onTransaction?: (outcome: ChannelTransactionOutcome) => void;
+}
+
+/** What `onTransaction` reports (the engine adds the line and server index). */
+export interface ChannelTransactionOutcome {
+  method: 'REGISTER' | 'OPTIONS';
+  outcome: number | 'timeout' | 'transport-error';
+  rttMs: number | null;
 }
 
 interface ParsedContact {
@@ -96,9 +110,10 @@ export class JsSipChannel implements ServerChannel {
     const { clock } = this.options;
     const started = clock.now();
     const located = await this.locate(budgetMs);
-    if (!located.ok) return located;
+    // The machine connects only to send a REGISTER: not reaching the server ends that REGISTER.
+    if (!located.ok) return this.reportFailedConnect(located);
     const connected = await this.serverLink.connect(Math.max(1, budgetMs - (clock.now() - started)));
-    if (!connected.ok) return connected;
+    if (!connected.ok) return this.reportFailedConnect(connected);
     this.updateKeepalive();
     return { ok: true, contact: canonicalContact(internalsOf(this.serverLink.ua).contact.uri) };
   }
@@ -129,8 +144,16 @@ export class JsSipChannel implements ServerChannel {
   sendRegister(request: RegisterRequest, budgetMs: number, onAuthenticated: (cseq: number) => void): Transaction<RegisterResult> {
     // The digest retry (answered by jssip-digest.ts on the link's UA) is a new transaction with
     // CSeq + 1 on the same Call-ID: the machine keeps its CSeq past it.
-    const sent = this.serverLink.send(() => this.buildRegister(request), budgetMs, (authenticated) => onAuthenticated(cseqOf(authenticated)));
+    const { clock } = this.options;
+    let sentAt = clock.now();
+    const sent = this.serverLink.send(() => this.buildRegister(request), budgetMs, (authenticated) => {
+      // RFC 3261 §22.2: the 401/407 ended one transaction; the authenticated retry starts the next.
+      this.report('REGISTER', authenticated.hasHeader('Proxy-Authorization') ? 407 : 401, clock.now() - sentAt);
+      sentAt = clock.now();
+      onAuthenticated(cseqOf(authenticated));
+    });
     const result = sent.result.then((r): RegisterResult => {
+      this.reportResult('REGISTER', r, sentAt);
       if (r.kind !== 'response') return r;
       return this.readRegisterResponse(r.response, request.cseq);
     });
@@ -144,11 +167,15 @@ export class JsSipChannel implements ServerChannel {
     const result = (async (): Promise<OptionsResult> => {
       const started = clock.now();
       const connected = await this.serverLink.connect(budgetMs);
-      if (!connected.ok) return { kind: 'transport-error', reason: connected.reason };
+      if (!connected.ok) {
+        if (!abandoned) this.report('OPTIONS', 'transport-error', null);
+        return { kind: 'transport-error', reason: connected.reason };
+      }
       if (abandoned) return { kind: 'timeout', reason: 'abandoned' };
       const transaction = this.serverLink.send(() => this.buildOptions(), Math.max(1, budgetMs - (clock.now() - started)));
       sent = transaction;
       const r = await transaction.result;
+      this.reportResult('OPTIONS', r, r.kind === 'response' ? r.sentAt : 0);
       if (r.kind !== 'response') return r;
       const { response } = r;
       return {
@@ -166,6 +193,24 @@ export class JsSipChannel implements ServerChannel {
         sent?.abandon();
       },
     };
+  }
+
+  private report(method: ChannelTransactionOutcome['method'], outcome: ChannelTransactionOutcome['outcome'], rttMs: number | null): void {
+    try {
+      this.options.onTransaction?.({ method, outcome, rttMs });
+    } catch {
+      // An observer's failure must never break a registration.
+    }
+  }
+
+  private reportFailedConnect(failed: { ok: false; reason: string }): { ok: false; reason: string } {
+    if (!this.disposed) this.report('REGISTER', 'transport-error', null);
+    return failed;
+  }
+
+  private reportResult(method: ChannelTransactionOutcome['method'], r: TransactionResult, sentAt: number): void {
+    if (r.kind === 'response') this.report(method, r.response.status_code, Math.max(0, this.options.clock.now() - sentAt));
+    else if (r.reason !== 'abandoned') this.report(method, r.kind, null);
   }
 
   dispose(): void {

@@ -28,6 +28,14 @@ describe('reload diff', () => {
     expect(b.ok && diffLineConfigs([a], [b.value]).unchanged).toEqual(['x']);
   });
 
+  it('a change of testCall only leaves the line unchanged for the engine (no re-registration)', () => {
+    const before = line('t', { testCall: { to: '1002', every: 60 } });
+    const after = line('t', { testCall: { to: '1003', every: 120 } });
+    expect(diffLineConfigs([before], [after]).unchanged).toEqual(['t']);
+    expect(diffLineConfigs([before], [line('t')]).unchanged).toEqual(['t']);
+    expect(diffLineConfigs([before], [line('t', { testCall: { to: '1002', every: 60 }, retryDelay: 90 })]).changed.map((l) => l.id)).toEqual(['t']);
+  });
+
   it('the same file twice changes nothing', () => {
     const lines = [line('a'), line('b')];
     expect(diffLineConfigs(lines, lines.map((l) => structuredClone(l)))).toEqual({ added: [], removed: [], changed: [], unchanged: ['a', 'b'] });
@@ -35,13 +43,14 @@ describe('reload diff', () => {
 });
 
 describe('ConfigReloader', () => {
-  function setup(initial: LineConfig[]) {
+  function setup(initial: LineConfig[], dnsNext: { servers: string[] } = { servers: [] }) {
     const calls: string[] = [];
     const logs: { level: string; fields: unknown; msg: string }[] = [];
     const engine = {
       addLine: (config: LineConfig) => (calls.push(`add ${config.id}`), undefined as never),
       removeLine: async (id: string) => void calls.push(`remove ${id}`),
       updateLine: async (config: LineConfig) => (calls.push(`update ${config.id}`), undefined as never),
+      setDns: (dns: { servers: string[] }) => void calls.push(`dns ${dns.servers.join(',')}`),
     };
     let next: ReturnType<ConfigReloader['lines']> | null = null;
     let errors: { path: string; message: string }[] | null = null;
@@ -49,8 +58,9 @@ describe('ConfigReloader', () => {
     const reloader = new ConfigReloader({
       engine,
       initial: { lines: initial, dns: { servers: [] } },
-      load: () => (errors ? { ok: false, errors } : { ok: true, value: { lines: [...(next ?? [])], dns: { servers: [] } } as MonitorConfig }),
+      load: () => (errors ? { ok: false, errors } : { ok: true, value: { lines: [...(next ?? [])], dns: dnsNext } as MonitorConfig }),
       unregisterBoundMs: 1000,
+      beforeApply: async (config: MonitorConfig, diff: { removed: string[] }) => void calls.push(`before ${config.lines.length} -${diff.removed.join(',')}`),
       log: { info: log('info'), warn: log('warn'), error: log('error') } as never,
     });
     return { calls, logs, reloader, setNext: (l: LineConfig[]) => (next = l), setErrors: (e: typeof errors) => (errors = e) };
@@ -61,7 +71,7 @@ describe('ConfigReloader', () => {
     t.setNext([line('keep'), line('edit', { expiryMode: 'fixed' }), line('new')]);
     const outcome = await t.reloader.reload();
     expect(outcome.ok).toBe(true);
-    expect(t.calls.sort()).toEqual(['add new', 'remove drop', 'update edit']);
+    expect(t.calls.sort()).toEqual(['add new', 'before 3 -drop', 'remove drop', 'update edit']);
     expect(t.reloader.lines().map((l) => l.id)).toEqual(['keep', 'edit', 'new']);
   });
 
@@ -81,6 +91,16 @@ describe('ConfigReloader', () => {
     const first = t.reloader.reload();
     const second = t.reloader.reload();
     await Promise.all([first, second]);
-    expect(t.calls).toEqual(['add b']);
+    expect(t.calls).toEqual(['before 2 -', 'add b', 'before 2 -']);
+  });
+
+  it('beforeApply runs before any line changes; a new "dns" setting is applied to the engine', async () => {
+    const t = setup([line('a'), line('gone')], { servers: ['127.0.0.53'] });
+    t.setNext([line('a')]);
+    await t.reloader.reload();
+    expect(t.calls).toEqual(['before 1 -gone', 'remove gone', 'dns 127.0.0.53']);
+    // Applied once: the same setting again changes nothing.
+    await t.reloader.reload();
+    expect(t.calls.slice(3)).toEqual(['before 1 -']);
   });
 });
