@@ -1,8 +1,8 @@
 /**
  * Call control against real baresip far ends through a harness Kamailio: the outcomes a person
  * sees (decline, cancel, busy, unknown user, no answer), DTMF both ways and both modes, hold and
- * resume on the wire and in the RTP, remote hold, blind transfer to a third phone, and the RTP
- * inactivity timeout.
+ * resume on the wire and in the RTP, remote hold, blind transfer to a third phone, the RTP
+ * inactivity timeout, a registration-only line, auto-answer, call waiting and mute.
  */
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -111,6 +111,78 @@ describe('call outcomes', () => {
     // The callee stopped ringing: it got a CANCEL.
     await callee.waitForEvent('CALL_CLOSED');
     expect(callee.sipMessages(/^CANCEL /)).toHaveLength(1);
+  });
+});
+
+describe('incoming policy', () => {
+  it('a registration-only line (calls.enabled false) answers an INVITE 486 and refuses to dial, naming the field', async () => {
+    await addRegisteredLine(world, callLine('ro', '1086', [serverOf(primary)], { enabled: false }));
+    const caller = await farEnd('1087', primary, { record: false });
+    await caller.dial(`sip:1086@${DOMAIN}`);
+    const closed = await caller.waitForEvent('CALL_CLOSED');
+    expect([486, 488]).toContain(closed.sipCode);
+    expect(world.incoming.filter((c) => c.line === 'ro')).toHaveLength(0);
+    await expect(world.calls.dial('ro', '1087')).rejects.toThrow(/calls\.enabled/);
+  });
+
+  it('auto-answer after 300 ms: it rings, then connects without answer()', async () => {
+    await addRegisteredLine(world, callLine('aa', '1088', [serverOf(primary)], { autoAnswerMs: 300 }));
+    const caller = await farEnd('1089', primary, { record: false });
+    const base = world.incoming.length;
+    await caller.dial(`sip:1088@${DOMAIN}`);
+    const incoming = await nextIncoming(world, 5_000, base);
+    const answered = await waitForCall(world, incoming.id, connected, 5_000, 'auto-answered');
+    expect(answered.answeredAt! - answered.startedAt).toBeGreaterThanOrEqual(250);
+    await caller.waitForEvent('CALL_ESTABLISHED');
+    // It rang first: the caller saw 180 before the 200.
+    expect(caller.events('CALL_RINGING').length).toBeGreaterThanOrEqual(1);
+    await caller.hangup();
+    await waitForCall(world, incoming.id, ended, 5_000, 'ended');
+  });
+
+  it('call waiting: a second call rings while the first is connected; answering it puts the first on hold', async () => {
+    await addRegisteredLine(world, callLine('cw', '1090', [serverOf(primary)]));
+    const first = await farEnd('1091', primary, { record: false });
+    const second = await farEnd('1092', primary, { record: false });
+    const base = world.incoming.length;
+    await first.dial(`sip:1090@${DOMAIN}`);
+    const call1 = await nextIncoming(world, 5_000, base);
+    await world.calls.answer(call1.id, { source: tone(1000) });
+    await waitForCall(world, call1.id, connected, 5_000, 'first connected');
+    await second.dial(`sip:1090@${DOMAIN}`);
+    const call2 = await nextIncoming(world, 5_000, base + 1);
+    expect(call2.remote.user).toBe('1092');
+    expect(world.snapshots.get(call1.id)?.state).toBe('connected');
+    await world.calls.answer(call2.id, { source: tone(1000) });
+    await waitForCall(world, call2.id, connected, 5_000, 'second connected');
+    await waitForCall(world, call1.id, (s) => s.state === 'held' && s.localHold, 5_000, 'first on hold');
+    await eventually(() => first.sipMessages(/^INVITE /).slice(1).find((m) => /^a=sendonly/m.test(sdpOf(m))), 3_000, 'a=sendonly at the first caller');
+    expect(second.sipMessages(/^INVITE /).slice(1).filter((m) => /^a=sendonly/m.test(sdpOf(m)))).toHaveLength(0);
+    await world.calls.hangup(call2.id);
+    await world.calls.hangup(call1.id);
+    await first.waitForEvent('CALL_CLOSED');
+  });
+
+  it('mute stops our RTP at the far end without any SIP (RTCP goes on); unmute brings our tone back', async () => {
+    await addRegisteredLine(world, callLine('m', '1093', [serverOf(primary)]));
+    const phone = await farEnd('1094', primary, { record: true });
+    const call = await world.calls.dial('m', '1094', { source: tone(1000) });
+    await waitForCall(world, call.id, connected, 5_000, 'connected');
+    await phone.waitForEvent('CALL_ESTABLISHED');
+    await delay(1_000);
+    const invitesBefore = phone.sipMessages(/^INVITE /).length;
+    expect(world.calls.setMuted(call.id, true).muted).toBe(true);
+    await delay(300);
+    const muted = await phone.rtpStats();
+    await delay(800);
+    expect((await phone.rtpStats()).rxPackets - muted.rxPackets).toBeLessThanOrEqual(2);
+    expect(world.calls.setMuted(call.id, false).muted).toBe(false);
+    await eventually(async () => (await phone.rtpStats()).rxPackets - muted.rxPackets >= 25, 3_000, 'RTP again after unmute');
+    expect(phone.sipMessages(/^INVITE /)).toHaveLength(invitesBefore);
+    await world.calls.hangup(call.id);
+    await phone.waitForEvent('CALL_CLOSED');
+    // sndfile writes only what arrived: the tone from before the mute and after it, nothing else.
+    await expectTone((await lastRecording(phone)).received, 1000);
   });
 });
 

@@ -52,6 +52,8 @@ export async function startCallWorld(opts: CallManagerOptions = {}): Promise<Cal
       await rm(dir, { recursive: true, force: true });
     },
   };
+  // The media host child starts now, as the app and the test call do, not inside the first call.
+  await calls.prepareMedia();
   calls.on('event', (e) => world.events.push(e));
   calls.on('call', (s) => world.snapshots.set(s.id, s));
   calls.on('incoming', (s) => {
