@@ -409,6 +409,12 @@ export class LineController {
       if (machine.state !== 'bound') return next();
       this.consecutiveFailures++;
       this.record(outcome.code, outcome.reason);
+      // RFC 3263 §4.3: a server entry located through DNS has further targets to try first; the
+      // REGISTER there reports its outcome like any refresh (a `lost` when every target failed).
+      if (machine.moveToNextTarget()) {
+        next();
+        return this.emitChange();
+      }
       this.serverUnavailable(index, { code: outcome.code, reason: outcome.reason, during: 'liveness' });
     });
   }

@@ -228,6 +228,17 @@ export class RegistrationMachine {
     return this.unbindPromise;
   }
 
+  /**
+   * The located target in use proved unavailable outside a REGISTER (an OPTIONS went unanswered):
+   * while bound, moves to the entry's next target (RFC 3263 §4.3) and registers there now. False
+   * when there is no next target (or the dialog is busy): the server entry is unavailable.
+   */
+  moveToNextTarget(): boolean {
+    if (this.current !== 'bound' || this.flight !== null || !this.nextTarget()) return false;
+    this.register();
+    return true;
+  }
+
   /** OPTIONS to the server (RFC 3261 §11): any final answer but a 5xx proves it alive. */
   async checkLiveness(): Promise<LivenessOutcome> {
     const notBefore = this.notBefore;

@@ -125,3 +125,32 @@ describe('topVia (RFC 3581 §4)', () => {
     expect(topVia('SIP/2.0 200 OK\r\nCSeq: 1 REGISTER\r\n\r\n')).toBeNull();
   });
 });
+
+describe('liveness on a located entry', () => {
+  it('an unanswered OPTIONS moves the line to the next target of the same entry (still server 0), not to the backup', async () => {
+    const { LineController } = await import('../../../main/sip/line-controller');
+    const { parseLineConfig } = await import('../../../common/line-config');
+    const parsed = parseLineConfig({ id: 'l', username: '1001', password: 'p', domain: 'example.org', servers: [{ host: 'sip.example.org' }, { host: '127.0.0.1', port: 5070 }], liveness: { interval: 10 }, failback: { enabled: false } });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const clock = new FakeClock();
+    const primary = new TargetedChannel(clock, ['ok', 'ok']);
+    const backup = new ScriptedChannel(clock);
+    const controller = new LineController(parsed.value, { clock, createChannel: (i) => (i === 0 ? primary : backup) });
+    controller.start();
+    await clock.advanceAsync(100);
+    expect(controller.snapshot()).toMatchObject({ state: 'registered', server: 0 });
+    primary.optionsBehaviour = 'silent';
+    await clock.advanceAsync(10_000 + 7_500 + 200);
+    expect(primary.index).toBe(1);
+    expect(controller.snapshot()).toMatchObject({ state: 'registered', server: 0 });
+    expect(backup.wire).toEqual([]);
+    const registers = primary.wire.filter((w) => w.method === 'REGISTER');
+    expect(registers[1]!.contacts.map((c) => c.expires)).toEqual([3600]);
+    // This scripted registrar is shared by both targets (a cluster): its 200 OK still lists the
+    // first target's Contact as ours, so the next REGISTER removes it.
+    expect(registers.map((w) => w.cseq)).toEqual([1, 2, 3]);
+    expect(registers[2]!.contacts.map((c) => c.expires)).toEqual([3600, 0]);
+    expect(primary.bindings.size).toBe(1);
+    controller.dispose();
+  });
+});
