@@ -4,21 +4,22 @@
  * the pcap sngrep writes is read back: the REGISTER/200 pairs are there, with the right addresses and
  * ports, and the Authorization masked as in the trace.
  *
- * The engine has no trace listener API yet: this test taps the trace through the engine's
- * `createChannel` option (the real JsSIP channel, its trace callback also fed to the exporter).
+ * First through the engine's own hook (`EngineOptions.traceSink`, nothing tapped), then from the
+ * monitor process itself (`--hep udp:…`): without the hook neither sees a single packet.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LineConfig } from '../../common/line-config';
 import { createHepExporter } from '../../main/monitoring/hep-exporter';
 import type { HepExporter } from '../../main/monitoring/hep-exporter';
-import { systemClock, systemRandom } from '../../main/sip/clock';
 import { SipEngine } from '../../main/sip/engine';
-import { JsSipChannel } from '../../main/sip/jssip-channel';
 import type { KamailioInstance } from '../harness/kamailio';
 import { startKamailio } from '../harness/kamailio';
 import type { PcapPacket, SngrepInstance } from '../harness/sngrep';
 import { startSngrep } from '../harness/sngrep';
-import { DOMAIN, USERS, lineConfig, registeredOn, waitForLine } from './engine-fixture';
+import { DOMAIN, USERS, eventually, lineConfig, registeredOn, waitForLine } from './engine-fixture';
 
 let kamailio: KamailioInstance;
 let sngrep: SngrepInstance | null = null;
@@ -31,19 +32,9 @@ afterAll(async () => {
   await Promise.all([kamailio?.stop(), sngrep?.stop()]);
 });
 
-/** An engine whose every traced message is also handed to `exporter`, with the line's secrets. */
+/** An engine whose every traced message goes to `exporter` through the engine's own hook. */
 function engineExportingTo(exporter: HepExporter): SipEngine {
-  return new SipEngine({
-    userAgent: 'Trunkline-test',
-    createChannel: (line: LineConfig, serverIndex, onTrace) =>
-      new JsSipChannel({
-        line, serverIndex, clock: systemClock, random: systemRandom, userAgent: 'Trunkline-test',
-        onTrace: (record) => {
-          onTrace(record);
-          exporter.exportRecord(record, line.password ? [line.password] : []);
-        },
-      }),
-  });
+  return new SipEngine({ userAgent: 'Trunkline-test', traceSink: exporter.exportRecord });
 }
 
 const header = (message: string, name: string): string | null => {
@@ -105,5 +96,49 @@ describe('HEP export to sngrep', () => {
     expect(all).not.toContain(USERS['1071']);
     expect(all).not.toContain(USERS['1072']);
     expect(all).not.toMatch(/response="?[0-9a-f]{32}/);
+  });
+});
+
+describe('HEP export from the monitor process', () => {
+  it('npm run monitor -- --hep udp:…: its REGISTER/200 pairs (and OPTIONS) reach sngrep, masked', async () => {
+    sngrep = await startSngrep();
+    const dir = mkdtempSync(join(tmpdir(), 'trunkline-monitoring-hep-'));
+    const config = join(dir, 'monitor.json');
+    writeFileSync(config, JSON.stringify({
+      lines: [{ id: 'hep-cli', username: '1073', password: USERS['1073'], domain: DOMAIN, liveness: { interval: 5 }, servers: [{ host: kamailio.ip, port: kamailio.ports.udp, transport: 'udp' }] }],
+    }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'main/monitor/cli.ts', '--config', config, '--json', '--hep', `udp:${sngrep.host}:${sngrep.port}`], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await eventually(() => stdout.includes('"state":"registered"'), 20_000, `monitor registered (stderr: ${stderr})`);
+      // One liveness round (OPTIONS every 5 s) goes through the same hook.
+      await eventually(() => /"livenessRttMs":\d/.test(stdout), 15_000, 'a liveness round trip');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const packets = await sngrep.stopAndRead();
+    sngrep = null;
+    const ours = packets.filter((p) => header(p.payload, 'From')?.includes('sip:1073@'));
+    const requests = ours.filter((p) => p.payload.startsWith('REGISTER ') && header(p.payload, 'Authorization') !== null);
+    // The register and the unregister on SIGTERM, both answered 200 and exported by the monitor.
+    expect(requests.length).toBeGreaterThanOrEqual(2);
+    expect(requests.some((r) => /^Expires:\s*0\s*$/im.test(r.payload.split('\r\n\r\n')[0]!))).toBe(true);
+    for (const request of requests) {
+      expect(request).toMatchObject({ dstIp: kamailio.ip, dstPort: kamailio.ports.udp });
+      expect(header(request.payload, 'Authorization')).toMatch(/, response=<masked>$/);
+      const ok = ours.find((p) => p.payload.startsWith('SIP/2.0 200') && header(p.payload, 'Call-ID') === header(request.payload, 'Call-ID') && header(p.payload, 'CSeq') === header(request.payload, 'CSeq'));
+      expect(ok, `a 200 for CSeq ${header(request.payload, 'CSeq')}`).toBeDefined();
+    }
+    expect(packets.some((p) => p.payload.startsWith('OPTIONS '))).toBe(true);
+    const all = packets.map((p) => p.payload).join('\n');
+    expect(all).not.toContain(USERS['1073']);
+    expect(stdout + stderr).not.toContain(USERS['1073']);
   });
 });

@@ -128,6 +128,13 @@ describe('Prometheus scrapes two monitors; Alertmanager pages TrunkDown', () => 
     expect((await prom.targets()).map((t) => t.health)).toEqual(['up', 'up']);
     expect(await lines('trunkline_line_active_server == 0')).toEqual(['trunk-0', 'trunk-1']);
     expect(await lines('trunkline_register_responses_total{class="2xx"} > 0')).toEqual(['trunk-0', 'trunk-1']);
+    // Round trips come from the engine's registrationObserver (nothing derives a REGISTER RTT from
+    // snapshots): every healthy line has timed REGISTERs and OPTIONS on the primary, on loopback
+    // well under a second.
+    await eventually(async () => (await lines('trunkline_liveness_rtt_seconds_count{server="0"} > 0')).length === 2, 20_000, 'liveness round trips in Prometheus');
+    expect(await lines('trunkline_register_rtt_seconds_count{server="0"} > 0')).toEqual(['bad-auth', 'trunk-0', 'trunk-1']);
+    expect(await lines('trunkline_register_rtt_seconds_bucket{server="0", le="1"} == ignoring (le) trunkline_register_rtt_seconds_count{server="0"}')).toEqual(['bad-auth', 'trunk-0', 'trunk-1']);
+    expect(await lines('trunkline_register_rtt_seconds_sum{server="0"} > 0')).toEqual(['bad-auth', 'trunk-0', 'trunk-1']);
     expect((await prom.query('process_resident_memory_bytes')).length).toBe(2);
     // Every query of the shipped Grafana dashboard is valid PromQL and finds data.
     const dashboard = JSON.parse(readFileSync(join(process.cwd(), 'docs', 'grafana', 'trunkline-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
@@ -142,7 +149,10 @@ describe('Prometheus scrapes two monitors; Alertmanager pages TrunkDown', () => 
     // The line with a wrong password: auth-failed in Prometheus, TrunkAuthFailed at the webhook.
     await eventually(() => firing('TrunkAuthFailed').has('bad-auth'), 30_000, 'TrunkAuthFailed for bad-auth at the webhook');
     expect(await lines('trunkline_line_state{state="auth-failed"} == 1')).toEqual(['bad-auth']);
-    expect(await lines('trunkline_register_responses_total{class="4xx"} > 0')).toEqual(['bad-auth']);
+    // Each digest challenge is the final 401 of its own transaction: every line has 4xx, but only
+    // the line with the wrong password has nothing else.
+    expect(await lines('trunkline_register_responses_total{class="4xx"} > 0')).toEqual(['bad-auth', 'trunk-0', 'trunk-1']);
+    expect(await lines('trunkline_register_responses_total{class="4xx"} unless on (instance, line) trunkline_register_responses_total{class="2xx"}')).toEqual(['bad-auth']);
     // The registered lines have been evaluated many times with `for: 2s`: nothing paged for them.
     const healthy = notifications.flatMap((n) => n.alerts).filter((a) => a.labels.line !== 'bad-auth');
     expect(healthy).toEqual([]);
