@@ -86,6 +86,20 @@ describe('RFC 3263 location of a server entry', () => {
     expect(await b.bindings(user)).toHaveLength(0);
   }, 30_000);
 
+  it('setDns (the desktop setting) points later locations at the given DNS server', async () => {
+    const engine = new SipEngine({ userAgent: 'Trunkline-test' });
+    const user = '1054';
+    try {
+      engine.setDns({ servers: [dns.server] });
+      engine.addLine(lineConfig({ id: 'set', ...account(user), servers: [{ host: 'voip.test', expires: 60 }], liveness: { interval: 0 } }));
+      const s = await waitForLine(engine, 'set', registeredOn(0), 10_000, 'registered on A');
+      expect(s.serverTarget).toBe(`voip.test → ${a.ip}:${a.ports.udp}/udp`);
+    } finally {
+      await engine.shutdown(2_000);
+    }
+    expect(await a.bindings(user)).toHaveLength(0);
+  }, 30_000);
+
   it('a name that does not resolve is a failed registration naming DNS and the host', async () => {
     const engine = engineWithDns();
     try {
