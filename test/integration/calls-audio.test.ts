@@ -114,6 +114,31 @@ describe('outgoing calls to baresip: audio both ways', () => {
   });
 });
 
+describe('call statistics', () => {
+  it('a call to baresip until the first RTCP round trip (~5–7 s): packets both ways, no loss, RTCP round trip measured, MOS estimated', async () => {
+    await addRegisteredLine(world, callLine('stats', '1015', [serverOf(primary)]));
+    const phone = await farEnd('1016', primary, { record: false });
+    const call = await world.calls.dial('stats', '1016', { source: tone(1000) });
+    await waitForCall(world, call.id, connected, 5_000, 'connected');
+    // RTCP goes out every ~5 s (RFC 3550 §6.2): wait for a report round trip.
+    const live = await waitForCall(world, call.id, (s) => s.stats?.rttMs !== null && s.stats?.rttMs !== undefined, 12_000, 'an RTCP round trip');
+    const stats = live.stats!;
+    expect(stats.packetsSent).toBeGreaterThan(150);
+    expect(stats.packetsReceived).toBeGreaterThan(150);
+    expect(stats.packetsLost).toBe(0);
+    expect(stats.rttMs!).toBeGreaterThanOrEqual(0);
+    expect(stats.rttMs!).toBeLessThan(500);
+    expect(stats.jitterMs).toBeGreaterThanOrEqual(0);
+    expect(stats.mos!).toBeGreaterThan(3.5);
+    expect(stats.mos!).toBeLessThanOrEqual(4.5);
+    expect(stats.rmsDbfs!).toBeGreaterThan(-40);
+    // The far end counted our packets as well.
+    expect((await phone.rtpStats()).rxPackets).toBeGreaterThan(150);
+    await world.calls.hangup(call.id);
+    await phone.waitForEvent('CALL_CLOSED');
+  });
+});
+
 describe('incoming calls', () => {
   it('a baresip call is announced with its caller, answered with our tone; audio both ways; the caller hangs up', async () => {
     await addRegisteredLine(world, callLine('in-1021', '1021', [serverOf(primary)]));

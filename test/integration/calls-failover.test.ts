@@ -15,7 +15,7 @@ import {
   addRegisteredLine, callEvent, callLine, connected, DOMAIN, ended, eventually, farEnd, onBoth, startCallWorld, stopPhones, tone,
   waitForCall, type CallWorld,
 } from './calls-fixture';
-import { serverOf, startPair } from './engine-fixture';
+import { serverOf, startPair, waitForLine } from './engine-fixture';
 
 let primary: KamailioInstance;
 let backup: KamailioInstance;
@@ -154,6 +154,69 @@ describe('INVITE failover', () => {
     } finally {
       primary.thaw();
     }
+  });
+
+  it('primary killed with the line on TCP → answered through the backup', async () => {
+    await addRegisteredLine(world, callLine('fo-tcp', '1025', [serverOf(primary, 'tcp'), serverOf(backup, 'tcp')], {}, { liveness: { interval: 0 } }), 0);
+    const phone = await farEnd('1026', primary, { ...onBoth('1026', primary, backup), record: false });
+    await primary.kill();
+    try {
+      const call = await world.calls.dial('fo-tcp', '1026', { source: tone(1000) });
+      const answered = await waitForCall(world, call.id, connected, 15_000, 'connected via the backup');
+      expect(answered.server).toBe(1);
+      const invite = await backup.waitForWire((r) => r.method === 'INVITE' && r.fromUser === '1025', 1_000);
+      expect(invite.proto).toBe('tcp');
+      await phone.waitForEvent('CALL_ESTABLISHED');
+      await world.calls.hangup(call.id);
+      await phone.waitForEvent('CALL_CLOSED');
+    } finally {
+      await primary.start();
+    }
+  });
+
+  it('never after a 1xx: the primary relayed 180, then froze → no INVITE to the backup, the call is still ours to cancel', async () => {
+    const { line, phone } = await failoverCall('1027', '1028', { signalRetryCount: 1 }, { answerMode: 'manual' });
+    const call = await world.calls.dial(line, '1028', { source: tone(1000) });
+    await waitForCall(world, call.id, (s) => s.state === 'ringing', 5_000, 'ringing (180 through the primary)');
+    await phone.waitForEvent('CALL_INCOMING');
+    primary.freeze();
+    try {
+      // Well beyond the signal-retry budget of one retransmission (1.5 s).
+      await delay(3_000);
+      expect(backup.wire({ method: 'INVITE', fromUser: '1027' })).toHaveLength(0);
+      expect(world.events.filter((e) => e.call === call.id && e.event === 'failover')).toHaveLength(0);
+      expect(world.snapshots.get(call.id)?.state).toBe('ringing');
+    } finally {
+      primary.thaw();
+    }
+    await world.calls.hangup(call.id);
+    const end = await waitForCall(world, call.id, ended, 5_000, 'cancelled');
+    expect(end.failovers).toBe(0);
+    await phone.waitForEvent('CALL_CLOSED');
+  });
+
+  it('a call placed while the line waits to retry registers first, then dials', async () => {
+    await Promise.all([primary.setRegisterReply(503), backup.setRegisterReply(503)]);
+    try {
+      world.engine.addLine(callLine('rw', '1029', [serverOf(primary), serverOf(backup)], {}, { liveness: { interval: 0 }, retryDelay: 600 }));
+      await waitForLine(world.engine, 'rw', (s) => s.state === 'retry-wait', 10_000, 'retry-wait');
+    } finally {
+      await Promise.all([primary.setRegisterReply(null), backup.setRegisterReply(null)]);
+    }
+    const phone = await farEnd('1030', primary, { ...onBoth('1030', primary, backup), record: false });
+    primary.clearWire();
+    const call = await world.calls.dial('rw', '1030', { source: tone(1000) });
+    expect(call.state).toBe('dialing');
+    const answered = await waitForCall(world, call.id, connected, 10_000, 'connected');
+    const wire = primary.wire();
+    const register = wire.findIndex((r) => r.method === 'REGISTER' && r.fromUser === '1029' && r.authorization);
+    const invite = indexOf(wire, 'INVITE', '1029');
+    expect(answered.server).toBe(0);
+    expect(register).toBeGreaterThanOrEqual(0);
+    expect(invite).toBeGreaterThan(register);
+    await phone.waitForEvent('CALL_ESTABLISHED');
+    await world.calls.hangup(call.id);
+    await phone.waitForEvent('CALL_CLOSED');
   });
 
   it("the callee's own answer (486 busy) never fails over", async () => {
