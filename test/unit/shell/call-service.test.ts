@@ -7,7 +7,15 @@ import type { DialLink, EventMap, EventName } from '../../../preload/contract';
 import { CallHistoryRepository, HISTORY_LIMIT, JsonFileCallDocumentStore, MemoryCallDocumentStore } from '../../../main/shell/call-history';
 import type { CallControl } from '../../../main/shell/call-service';
 import { CallService } from '../../../main/shell/call-service';
-import { call } from '../renderer/call-snapshots';
+
+function call(over: Partial<CallSnapshot> = {}): CallSnapshot {
+  return {
+    id: 'c1', line: 'desk', direction: 'outgoing', remote: { uri: 'sip:1002@example.org', user: '1002', displayName: null },
+    state: 'dialing', server: 0, serverLabel: null, failovers: 0, startedAt: 1_000, answeredAt: null, endedAt: null,
+    code: null, reason: null, endedBy: null, localHold: false, remoteHold: false, muted: false, setupMs: null, stats: null,
+    ...over,
+  };
+}
 
 /** A CallManager stand-in that records what the service asked of it and lets the test push snapshots. */
 function setup(options: { pageReady?: boolean; store?: MemoryCallDocumentStore } = {}) {
