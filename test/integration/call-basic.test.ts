@@ -64,8 +64,12 @@ interface World {
   events: CallEvent[];
 }
 
-async function world(user: string, calls: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<World> {
+async function world(user: string, calls: Record<string, unknown> = {}, extra: Record<string, unknown> = {}, managerAfterLine = false): Promise<World> {
   const engine = newEngine();
+  if (managerAfterLine) {
+    engine.addLine(lineConfig({ id: 'line', ...account(user), servers: [serverOf(primary), serverOf(backup)], calls: { rtpPortMin: 40000, rtpPortMax: 40999, ...calls }, ...extra }));
+    await waitForLine(engine, 'line', registeredOn(0), 10_000, 'registered');
+  }
   const manager = new CallManager(engine);
   const events: CallEvent[] = [];
   manager.on('event', (e) => events.push(e));
@@ -73,8 +77,10 @@ async function world(user: string, calls: Record<string, unknown> = {}, extra: R
     await manager.shutdown(2_000);
     await engine.shutdown(2_000);
   });
-  engine.addLine(lineConfig({ id: 'line', ...account(user), servers: [serverOf(primary), serverOf(backup)], calls: { rtpPortMin: 40000, rtpPortMax: 40999, ...calls }, ...extra }));
-  await waitForLine(engine, 'line', registeredOn(0), 10_000, 'registered');
+  if (!managerAfterLine) {
+    engine.addLine(lineConfig({ id: 'line', ...account(user), servers: [serverOf(primary), serverOf(backup)], calls: { rtpPortMin: 40000, rtpPortMax: 40999, ...calls }, ...extra }));
+    await waitForLine(engine, 'line', registeredOn(0), 10_000, 'registered');
+  }
   return { engine, calls: manager, events };
 }
 
@@ -203,7 +209,8 @@ describe('calls through Kamailio to baresip', () => {
     await w.calls.hangup(first.call);
     await caller.waitForEvent('CALL_CLOSED');
 
-    const manual = await world('1079');
+    // A manager created after the line was registered still takes its calls.
+    const manual = await world('1079', {}, {}, true);
     const incoming = new Promise<CallSnapshot>((resolve) => manual.calls.on('incoming', resolve));
     const since = Date.now();
     await caller.dial(`sip:1079@${DOMAIN}`);

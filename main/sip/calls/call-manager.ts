@@ -8,7 +8,7 @@
  * snapshot and events (common/call-status.ts).
  *
  * ```ts
- * const calls = new CallManager(engine);           // before engine.addLine(...)
+ * const calls = new CallManager(engine);           // best before engine.addLine(...)
  * calls.on('event', (e) => console.log(e));        // dialing, trying, ringing, answered, ended …
  * const call = await calls.dial('carrier-a', '1002', { source: { kind: 'tone', frequencyHz: 1000, dBFS: -12 } });
  * await calls.hangup(call.id);
@@ -184,6 +184,14 @@ export class CallManager {
     this.ended = new BoundedLog<CallSnapshot>(options.historyCapacity ?? 200);
     installRtcGlobals();
     this.offLink = engine.onLink(({ line, server, link }) => this.attachLink(line, server, link));
+    // Lines added before this manager: their primary's and active server's UAs exist already.
+    for (const id of engine.lineIds()) {
+      if (engine.snapshot(id).state === 'disabled') continue;
+      for (const server of new Set([0, engine.activeServer(id) ?? 0])) {
+        const link = engine.link(id, server);
+        if (link) this.attachLink(id, server, link);
+      }
+    }
   }
 
   /** Subscribes to `call` (snapshots), `event` (call events) or `incoming` (a call rings). Returns an unsubscribe function. */
