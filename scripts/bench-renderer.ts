@@ -21,6 +21,7 @@ import type { CDPSession, Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
 import { DEFAULT_RENDERER_DIR, startDevHost } from '../main/devhost/dev-host';
 import { syntheticEngine, syntheticLines } from '../main/devhost/synthetic-lines';
+import { benchAudioBus } from './bench-audio-bus';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -33,6 +34,8 @@ const SECONDS = option('--seconds', 10);
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  // The audio bus: WebRTC to the media host on 127.0.0.1, played without a user gesture.
+  '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
 ];
 
 function kb(bytes: number): string {
@@ -150,6 +153,13 @@ async function main(): Promise<void> {
     console.log(`scroll                   ${scrollMs.toFixed(1)} ms of main-thread work per screenful (60 steps, top to bottom)`);
     console.log(`sort click to frame      ${sortMs.map((t) => `${t.toFixed(1)} ms`).join(', ')} (refresh ↑, refresh ↓, name)`);
     console.log(`JS heap used             ${(heap / 1024 / 1024).toFixed(1)} MB`);
+
+    // The audio bus (scripts/bench-audio-bus.ts explains the method).
+    const bus = await benchAudioBus(browser, { echoInHost: true });
+    const ms = (x: number | null) => (x === null || Number.isNaN(x) ? '—' : `${x.toFixed(1)} ms`);
+    console.log(`audio bus added latency  ${ms(bus.addedEachWayMs.median)} each way (median of ${bus.addedEachWayMs.n} paired bursts, p90 ${ms(bus.addedEachWayMs.p90)})   target ≤ 20 ms`);
+    console.log(`  baseline page→page ${ms(bus.baselineMs.median)} one way; bus round trip ${ms(bus.busRoundTripMs.median)}; NetEQ delay baseline ${ms(bus.jitterBufferMs.baseline)}, bus ${ms(bus.jitterBufferMs.bus)}; arrival jitter ${ms(bus.arrivalJitterMs.baseline)} vs ${ms(bus.arrivalJitterMs.bus)}`);
+    console.log(`main thread busy         ${pct(bus.mainThreadBusy)} during a bus call (audio playing through <audio>)   target ≤ 5 %`);
   } finally {
     await browser.close();
     await host.stop();

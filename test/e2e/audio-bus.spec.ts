@@ -22,6 +22,16 @@ import { pickLoopbackIp, startKamailio } from '../harness/kamailio';
 import { account, DOMAIN, lineConfig, serverOf, USERS } from '../integration/engine-fixture';
 import { openApp } from './app-page';
 
+// The page's globals, for the functions evaluated there (test code compiles without the DOM lib;
+// declared here, module-local, so nothing leaks into the Node-side types).
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const window: any;
+declare const document: any;
+declare const AudioContext: any;
+type HTMLAudioElement = any;
+type MediaDeviceInfo = { deviceId: string; label: string };
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
 // The fake microphone: 1 kHz, 48 kHz mono, looped by Chromium.
 const WAV_DIR = resolve('.tmp/e2e-audio');
 mkdirSync(WAV_DIR, { recursive: true });
@@ -124,15 +134,15 @@ async function receivedPeakHz(page: Page, callId: string): Promise<{ peakHz: num
   return page.evaluate(async (id) => {
     const w = window as unknown as { bus: { calls: ReadonlyMap<string, string>; receivedLevel(id: string): Promise<number | null> } };
     const mid = w.bus.calls.get(id);
-    const element = document.querySelector<HTMLAudioElement>(`audio[data-bus-track="${mid}"]`);
-    const stream = element?.srcObject as MediaStream | null;
+    const element = document.querySelector(`audio[data-bus-track="${mid}"]`) as HTMLAudioElement | null;
+    const stream: unknown = element?.srcObject ?? null;
     if (!stream) return { peakHz: -1, level: null };
     const context = new AudioContext();
     const analyser = context.createAnalyser();
     analyser.fftSize = 8192;
     context.createMediaStreamSource(stream).connect(analyser);
     await new Promise((r) => setTimeout(r, 700));
-    const bins = new Float32Array(analyser.frequencyBinCount);
+    const bins = new Float32Array(analyser.frequencyBinCount as number);
     analyser.getFloatFrequencyData(bins);
     let best = 0;
     for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[best]!) best = i;
@@ -202,7 +212,7 @@ test('device pickers list Chromium\'s fake devices; the chosen output is applied
   const sinks = await page.evaluate(async (id) => {
     const w = window as unknown as { bus: { setOutput(id: string | null): Promise<void>; devices: { output: string | null } } };
     await w.bus.setOutput(id);
-    return { chosen: w.bus.devices.output, elements: [...document.querySelectorAll<HTMLAudioElement>('audio[data-bus-track]')].map((a) => a.sinkId) };
+    return { chosen: w.bus.devices.output, elements: ([...document.querySelectorAll('audio[data-bus-track]')] as HTMLAudioElement[]).map((a) => a.sinkId as string) };
   }, chosen.id);
   expect(sinks.chosen).toBe(chosen.id);
   expect(sinks.elements.length).toBeGreaterThan(0);
