@@ -298,18 +298,19 @@ export class CallManager {
   /** Puts call `id` on hold: re-INVITE with `a=sendonly` (RFC 3264 §8.4). */
   async hold(id: string): Promise<CallSnapshot> {
     const call = this.connected(id);
-    await new Promise<void>((resolve) => {
+    // JsSIP calls `done` only when the re-INVITE succeeded; a failed one ends the call instead.
+    await Promise.race([new Promise<void>((resolve) => {
       if (!call.session!.hold({}, resolve)) resolve();
-    });
+    }), this.whenEnded(call)]);
     return this.copy(call);
   }
 
   /** Takes call `id` off hold (re-INVITE `a=sendrecv`). */
   async resume(id: string): Promise<CallSnapshot> {
     const call = this.connected(id);
-    await new Promise<void>((resolve) => {
+    await Promise.race([new Promise<void>((resolve) => {
       if (!call.session!.unhold({}, resolve)) resolve();
-    });
+    }), this.whenEnded(call)]);
     return this.copy(call);
   }
 
@@ -415,6 +416,13 @@ export class CallManager {
       const media = this.mediaFor(call, host, link);
       const outcome = await this.sendInvite(call, server, link, media);
       if (outcome.action !== 'failover') return;
+      if (call.snap.failovers >= config.servers.length - 1) {
+        // The line came back to a server this call already tried (it failed back meanwhile):
+        // every server had its chance, the call does not go round again.
+        await media.close();
+        this.finish(call, { code: 503, reason: `every server failed: ${outcome.cause}`, by: 'local' });
+        return;
+      }
       const to = server + 1;
       call.snap.failovers++;
       this.setState(call, 'dialing');
