@@ -10,11 +10,12 @@
  * ```
  * outgoing:  dialing ──INVITE sent──► trying ──180──► ringing ──200──► connected ◄──► held
  *               │                       │   └─183+SDP─► early-media ──200──┘    │
- *               │ (INVITE failover: stays in dialing/trying while the line      │
- *               │  registers on the next server and the INVITE goes out there)  │
+ *               │ (INVITE failover: trying → dialing while the line registers   │
+ *               │  on the next server, → trying as the INVITE goes out there)   │
  * incoming:  ringing ──answer──► connected                                      │
  * any state ─────────────────────── BYE / CANCEL / final error ─────────────► ended
  * ```
+ * The transition table that enforces this is `CALL_TRANSITIONS` in main/sip/calls/call-state.ts.
  */
 export type CallState = 'dialing' | 'trying' | 'ringing' | 'early-media' | 'connected' | 'held' | 'ended';
 
