@@ -52,6 +52,8 @@ export interface ScheduledTestCallsOptions {
   calls: TestCallDialer;
   /** Every finished or skipped test call (metrics, JSON event, log). */
   onResult(report: TestCallReport): void;
+  /** How long `sync` and `dispose` wait for stopped calls to end (their BYE answered); default 3000 ms. */
+  hangupBoundMs?: number;
 }
 
 interface Schedule {
@@ -118,7 +120,7 @@ export class ScheduledTestCalls {
       if (current === 'registered') schedule.state.firstRegisteredAt = this.options.clock.now();
       this.arm(schedule);
     }
-    await Promise.allSettled(stopping);
+    await this.bounded(stopping);
   }
 
   /** Shutdown: every timer cleared, running test calls hung up (not reported). */
@@ -126,7 +128,20 @@ export class ScheduledTestCalls {
     this.offs.splice(0).forEach((off) => off());
     const all = [...this.schedules.values()];
     this.schedules.clear();
-    await Promise.allSettled(all.map((s) => this.stop(s)));
+    await this.bounded(all.map((s) => this.stop(s)));
+  }
+
+  /** Waits for `hangups`, at most `hangupBoundMs`: a far end that never answers our BYE must not hold a reload or a quit. */
+  private bounded(hangups: Promise<unknown>[]): Promise<void> {
+    if (hangups.length === 0) return Promise.resolve();
+    const { clock } = this.options;
+    return new Promise<void>((resolve) => {
+      const timer = clock.setTimer(resolve, this.options.hangupBoundMs ?? 3_000);
+      void Promise.allSettled(hangups).then(() => {
+        clock.clearTimer(timer);
+        resolve();
+      });
+    });
   }
 
   private stop(schedule: Schedule): Promise<unknown> {

@@ -161,3 +161,32 @@ describe('scheduled test calls under the fake clock', () => {
     expect(t.pendingTimers()).toBe(0);
   });
 });
+
+describe('stopping test calls is bounded', () => {
+  it('dispose waits for a hang-up at most hangupBoundMs', async () => {
+    const clock = new FakeClock(T0);
+    let hangups = 0;
+    const calls = {
+      dial: async (lineId: string) => {
+        listener?.({ time: clock.now(), call: 'c1', line: lineId, event: 'dialing', server: 0, code: null, reason: null });
+        return { id: 'c1' };
+      },
+      // A far end that never answers our BYE: the hang-up never resolves.
+      hangup: () => (hangups++, new Promise(() => undefined)),
+      on: (_kind: 'event', l: (e: CallEvent) => void) => ((listener = l), () => (listener = null)),
+    };
+    let listener: ((e: CallEvent) => void) | null = null;
+    const lines = { snapshot: (id: string) => ({ id, state: 'registered' }) as LineSnapshot, onLine: () => () => undefined };
+    const scheduler = new ScheduledTestCalls({ clock, lines, calls, onResult: () => undefined, hangupBoundMs: 1_000 });
+    await scheduler.sync([line('a', { to: '1002', every: 30 })]);
+    await clock.advanceAsync(FIRST_CALL_AFTER_REGISTER_MS);
+    let done = false;
+    const disposing = scheduler.dispose().then(() => (done = true));
+    await clock.advanceAsync(999);
+    expect(hangups).toBe(1);
+    expect(done).toBe(false);
+    await clock.advanceAsync(1);
+    await disposing;
+    expect(done).toBe(true);
+  });
+});
