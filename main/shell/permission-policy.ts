@@ -1,6 +1,6 @@
 /**
- * Which permissions the UI gets (Electron security checklist 5): the microphone, audio only, and
- * writing plain text to the clipboard (the detail pane's Copy), for the app's own origin in its
+ * Which permissions the UI gets (Electron security checklist 5): the microphone, audio only,
+ * choosing the audio output (speaker and ringer devices), and writing plain text to the clipboard (the detail pane's Copy), for the app's own origin in its
  * main frame — a softphone needs nothing else. Reading the clipboard is never allowed. Every other request and
  * check is refused, as are device (HID/serial/USB) requests; screen capture is refused because no display-media
  * handler is ever installed.
@@ -9,6 +9,8 @@ import { isAppUrl } from './app-origin';
 
 /** Sanitized clipboard writes: text only, never a read. */
 const CLIPBOARD_WRITE = 'clipboard-sanitized-write';
+/** Choosing the speaker and the ringer (`HTMLMediaElement.setSinkId`, `AudioContext.setSinkId`). */
+const SPEAKER_SELECTION = 'speaker-selection';
 
 export interface PermissionRequestFacts {
   permission: string;
@@ -22,7 +24,7 @@ export interface PermissionRequestFacts {
 /** `session.setPermissionRequestHandler`: only a microphone request from the app itself. */
 export function allowPermissionRequest(facts: PermissionRequestFacts): boolean {
   if (!facts.isMainFrame || !isAppUrl(facts.requestingUrl)) return false;
-  if (facts.permission === CLIPBOARD_WRITE) return true;
+  if (facts.permission === CLIPBOARD_WRITE || facts.permission === SPEAKER_SELECTION) return true;
   if (facts.permission !== 'media') return false;
   const types = facts.mediaTypes ?? [];
   return types.length > 0 && types.every((type) => type === 'audio');
@@ -38,7 +40,7 @@ export interface PermissionCheckFacts {
 /** `session.setPermissionCheckHandler`: the synchronous "is it granted?" twin of the request. */
 export function allowPermissionCheck(facts: PermissionCheckFacts): boolean {
   if (!facts.isMainFrame || !isAppUrl(facts.requestingOrigin)) return false;
-  return facts.permission === CLIPBOARD_WRITE || (facts.permission === 'media' && facts.mediaType === 'audio');
+  return facts.permission === CLIPBOARD_WRITE || facts.permission === SPEAKER_SELECTION || (facts.permission === 'media' && facts.mediaType === 'audio');
 }
 
 /** The session calls this module makes, typed structurally so tests pass a fake session. */

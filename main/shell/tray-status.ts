@@ -13,6 +13,8 @@ export interface TraySummary {
   total: number;
   level: TrayLevel;
   tooltip: string;
+  /** Missed calls the person has not looked at yet. */
+  missedCalls: number;
 }
 
 function counts(state: LineState): { total: boolean; registered: boolean } {
@@ -23,6 +25,12 @@ export class TrayStatus {
   private readonly states = new Map<string, LineState>();
   private registered = 0;
   private total = 0;
+  private missed = 0;
+
+  /** Missed calls not seen yet (CallService.missedUnseen); shown in the tooltip and the tray menu. */
+  setMissedCalls(count: number): void {
+    this.missed = Math.max(0, count);
+  }
 
   observe(snapshot: LineSnapshot): void {
     this.remove(snapshot.id);
@@ -45,7 +53,8 @@ export class TrayStatus {
     const { registered, total } = this;
     const level: TrayLevel = total === 0 ? 'idle' : registered === total ? 'ok' : registered === 0 ? 'down' : 'partial';
     const noun = total === 1 ? 'line' : 'lines';
-    const tooltip = total === 0 ? 'Trunkline — no lines enabled' : `Trunkline — ${registered} of ${total} ${noun} registered`;
-    return { registered, total, level, tooltip };
+    const lines = total === 0 ? 'Trunkline — no lines enabled' : `Trunkline — ${registered} of ${total} ${noun} registered`;
+    const missed = this.missed === 0 ? '' : ` · ${this.missed} missed call${this.missed === 1 ? '' : 's'}`;
+    return { registered, total, level, tooltip: `${lines}${missed}`, missedCalls: this.missed };
   }
 }

@@ -21,6 +21,10 @@ export function secureWebPreferences(preload: string, options: { devTools: boole
     navigateOnDragDrop: false,
     safeDialogs: true,
     spellcheck: false,
+    // The ringer must sound for a call that comes in while nobody has touched the window.
+    autoplayPolicy: 'no-user-gesture-required',
+    // A phone in the background still rings and keeps its call audio on time.
+    backgroundThrottling: false,
     devTools: options.devTools,
   };
 }

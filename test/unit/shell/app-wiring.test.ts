@@ -71,12 +71,24 @@ describe('the desktop app, wired together (fake electron)', () => {
     expect(await invoke('lines:list', fromWindow())).toMatchObject({ ok: true, value: [{ config: { id: 'wired' } }] });
   });
 
+  it('the renderer WebRTC may use loopback (the audio bus to the media host)', () => {
+    expect(fake.app.commandLine.switches).toContain('allow-loopback-in-peer-connection');
+  });
+
+  it('a tel: link in a second instance\'s argv fills the dialer and does not dial (the setting is off)', async () => {
+    window.webContents.sent.length = 0;
+    fake.app.emit('second-instance', fake.preventable(), ['/opt/Trunkline/trunkline', '--flag', 'tel:+1-555-010-0199']);
+    expect(window.webContents.sent).toContainEqual(['app:dial-link', { target: '+15550100199', dial: false }]);
+    expect(await invoke('call:list', fromWindow())).toEqual({ ok: true, value: [] });
+    expect(await invoke('call:history', fromWindow())).toEqual({ ok: true, value: { entries: [], missedUnseen: 0 } });
+  });
+
   it('closing the window hides it to the tray; a second instance shows it again', () => {
     const close = fake.preventable();
     window.emit('close', close);
     expect(close.defaultPrevented).toBe(true);
     expect(window.visible).toBe(false);
-    fake.app.emit('second-instance');
+    fake.app.emit('second-instance', fake.preventable(), []);
     expect(window.visible).toBe(true);
   });
 

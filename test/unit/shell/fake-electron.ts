@@ -69,6 +69,12 @@ class FakeApp extends EventEmitter {
   getVersion = () => '0.1.0';
   getAppPath = () => join(__dirname, '..', '..', '..');
   requestSingleInstanceLock = () => true;
+  readonly commandLine = {
+    switches: [] as string[],
+    appendSwitch(name: string) {
+      this.switches.push(name);
+    },
+  };
   whenReady = () => Promise.resolve();
   /** Like Electron: `before-quit` first; quitting completes unless a listener prevented it. */
   quit = () => {

@@ -4,7 +4,7 @@ import { allowPermissionCheck, allowPermissionRequest, applyPermissionPolicy } f
 
 const APP = 'app://trunkline/index.html';
 
-describe('permissions: the microphone and clipboard writes for the app itself, nothing else', () => {
+describe('permissions: the microphone, the audio output and clipboard writes for the app itself, nothing else', () => {
   it('a microphone request from the app main frame is granted', () => {
     expect(allowPermissionRequest({ permission: 'media', requestingUrl: APP, isMainFrame: true, mediaTypes: ['audio'] })).toBe(true);
   });
@@ -24,9 +24,17 @@ describe('permissions: the microphone and clipboard writes for the app itself, n
   });
 
   it('every other permission is refused, even for the app', () => {
-    for (const permission of ['notifications', 'geolocation', 'clipboard-read', 'display-capture', 'openExternal', 'fullscreen', 'midiSysex', 'pointerLock', 'speaker-selection', 'unknown']) {
+    for (const permission of ['notifications', 'geolocation', 'clipboard-read', 'display-capture', 'openExternal', 'fullscreen', 'midiSysex', 'pointerLock', 'unknown']) {
       expect(allowPermissionRequest({ permission, requestingUrl: APP, isMainFrame: true, mediaTypes: ['audio'] }), permission).toBe(false);
     }
+  });
+
+  it('choosing the speaker and ringer (setSinkId) is granted to the app main frame only', () => {
+    expect(allowPermissionRequest({ permission: 'speaker-selection', requestingUrl: APP, isMainFrame: true })).toBe(true);
+    expect(allowPermissionRequest({ permission: 'speaker-selection', requestingUrl: APP, isMainFrame: false })).toBe(false);
+    expect(allowPermissionRequest({ permission: 'speaker-selection', requestingUrl: 'https://evil.example/', isMainFrame: true })).toBe(false);
+    expect(allowPermissionCheck({ permission: 'speaker-selection', requestingOrigin: 'app://trunkline', isMainFrame: true })).toBe(true);
+    expect(allowPermissionCheck({ permission: 'speaker-selection', requestingOrigin: 'https://evil.example', isMainFrame: true })).toBe(false);
   });
 
   it('plain-text clipboard writes (Copy in the detail pane) are granted to the app main frame only; reads never', () => {

@@ -14,7 +14,7 @@ const line = (id: string, state: LineState) => ({ id, state }) as LineSnapshot;
 describe('tray: "N of M lines registered"', () => {
   it('counts registered lines out of enabled ones, incrementally', () => {
     const status = new TrayStatus();
-    expect(status.summary()).toEqual({ registered: 0, total: 0, level: 'idle', tooltip: 'Trunkline — no lines enabled' });
+    expect(status.summary()).toEqual({ registered: 0, total: 0, level: 'idle', tooltip: 'Trunkline — no lines enabled', missedCalls: 0 });
     status.observe(line('a', 'registering'));
     status.observe(line('b', 'registering'));
     status.observe(line('c', 'disabled'));
@@ -27,6 +27,17 @@ describe('tray: "N of M lines registered"', () => {
     status.remove('b');
     status.remove('nope');
     expect(status.summary()).toMatchObject({ registered: 1, total: 1, tooltip: 'Trunkline — 1 of 1 line registered' });
+  });
+
+  it('missed calls not seen yet are counted after the lines', () => {
+    const status = new TrayStatus();
+    status.observe(line('a', 'registered'));
+    status.setMissedCalls(2);
+    expect(status.summary()).toMatchObject({ tooltip: 'Trunkline — 1 of 1 line registered · 2 missed calls', missedCalls: 2 });
+    status.setMissedCalls(1);
+    expect(status.summary().tooltip).toBe('Trunkline — 1 of 1 line registered · 1 missed call');
+    status.setMissedCalls(0);
+    expect(status.summary().tooltip).toBe('Trunkline — 1 of 1 line registered');
   });
 
   it('counts 5,000 lines through every change exactly', () => {

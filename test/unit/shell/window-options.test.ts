@@ -18,6 +18,8 @@ describe('main window: Electron security checklist web preferences', () => {
       navigateOnDragDrop: false,
       safeDialogs: true,
       spellcheck: false,
+      autoplayPolicy: 'no-user-gesture-required',
+      backgroundThrottling: false,
       devTools: false,
     });
   });
