@@ -22,10 +22,12 @@ beforeAll(async () => {
     srv: [
       { name: '_sip._udp.voip.test', target: 'a.voip.test', port: a.ports.udp, priority: 10, weight: 0 },
       { name: '_sip._udp.voip.test', target: 'b.voip.test', port: b.ports.udp, priority: 20, weight: 0 },
+      { name: '_sip._udp.short.test', target: 'ttl2.short.test', port: a.ports.udp, priority: 10, weight: 0 },
     ],
     hosts: [
       { name: 'a.voip.test', addresses: [a.ip] },
       { name: 'b.voip.test', addresses: [b.ip] },
+      { name: 'ttl2.short.test', addresses: [a.ip], ttl: 2 },
       // The name itself (used when a port is given: A/AAAA only, RFC 3263 §4.2).
       { name: 'voip.test', addresses: [b.ip] },
     ],
@@ -99,6 +101,28 @@ describe('RFC 3263 location of a server entry', () => {
     }
     expect(await a.bindings(user)).toHaveLength(0);
   }, 30_000);
+
+  it('TTL honoured: a refresh after the answer expired locates the entry again and keeps the same target', async () => {
+    const engine = engineWithDns();
+    const user = '1055';
+    try {
+      engine.addLine(lineConfig({ id: 'ttl', ...account(user), servers: [{ host: 'short.test', expires: 20 }], liveness: { interval: 0 } }));
+      await waitForLine(engine, 'ttl', registeredOn(0), 10_000, 'registered');
+      const srvQueries = () => dns.queries({ type: 'SRV', name: '_sip._udp.short.test' }).length;
+      await dns.waitForQueries({ type: 'SRV', name: '_sip._udp.short.test' }, 1, 3_000);
+      expect(srvQueries()).toBe(1);
+      // The A record lives 2 s, the refresh comes at 10 s: located again before it.
+      await dns.waitForQueries({ type: 'SRV', name: '_sip._udp.short.test' }, 2, 15_000);
+      await eventually(() => [...registerDialogs(engine, 'ttl').values()].some((d) => d.filter((x) => x.code === 200).length >= 2), 5_000, 'refresh 200 OK');
+      expect(engine.snapshot('ttl')).toMatchObject({ state: 'registered', serverTarget: `short.test → ${a.ip}:${a.ports.udp}/udp` });
+      // Same target, same connection: one Call-ID, one binding.
+      expect(registerDialogs(engine, 'ttl').size).toBe(1);
+      expect(await a.bindings(user)).toHaveLength(1);
+    } finally {
+      await engine.shutdown(2_000);
+    }
+    expect(await a.bindings(user)).toHaveLength(0);
+  }, 40_000);
 
   it('a name that does not resolve is a failed registration naming DNS and the host', async () => {
     const engine = engineWithDns();
