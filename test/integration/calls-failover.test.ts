@@ -95,6 +95,12 @@ describe('INVITE failover', () => {
       const call = await world.calls.dial(line, '1012', { source: tone(1000) });
       await expectAnsweredViaBackup(call.id, '1011');
       expect(primary.wire({ method: 'INVITE', fromUser: '1011' })).toHaveLength(1);
+      // The same call went out again: the offer to the backup carries the same local media (o= session and m= port).
+      const invites = world.engine.trace(line).filter((t) => t.direction === 'sent' && !t.retransmission && t.text.startsWith('INVITE '));
+      expect(invites.map((t) => t.server)).toEqual([0, 1]);
+      const media = (text: string) => [/^o=.*$/m.exec(text)?.[0].split(' ').slice(0, 3).join(' '), /^m=audio.*$/m.exec(text)?.[0]];
+      expect(media(invites[1]!.text)).toEqual(media(invites[0]!.text));
+      expect(media(invites[0]!.text)[1]).toMatch(/^m=audio [1-9]\d* RTP\/AVP /);
       await phone.waitForEvent('CALL_ESTABLISHED');
       expect(phone.events('CALL_ESTABLISHED')).toHaveLength(1);
       await eventually(() => (world.snapshots.get(call.id)?.stats?.packetsReceived ?? 0) > 10, 3_000, 'RTP from the callee');
