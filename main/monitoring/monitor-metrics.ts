@@ -10,26 +10,19 @@
  * - a {@link RegistrationObserver} the engine calls once per REGISTER/OPTIONS outcome,
  * - {@link MonitorMetrics.recordTestCall} for scheduled test calls.
  *
- * Until the engine calls the observer, REGISTER outcomes and liveness round trips are derived from
- * snapshot changes (the last code, the liveness RTT): coarser, but never empty. The first observer
- * call switches that derivation off for good, so nothing is counted twice.
+ * The monitor passes `observeRegistration` to the engine (`EngineOptions.registrationObserver`).
+ * An engine without it (scripted channels, the desktop app's endpoint) still gets REGISTER outcomes
+ * and liveness round trips derived from snapshot changes: coarser (no REGISTER round trips, no
+ * digest challenges), but never empty. The first observer call switches that derivation off for
+ * good, so nothing is counted twice.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LineEvent, LineHistoryEntry, LineSnapshot } from '../../common/line-status';
 import { LINE_STATES } from '../../common/line-status';
+import type { RegistrationObservation } from '../sip/engine';
 
-/** How one REGISTER or OPTIONS transaction ended, as the engine reports it. */
-export interface RegistrationObservation {
-  /** Line id. */
-  line: string;
-  /** Server index (0 = primary). */
-  server: number;
-  method: 'REGISTER' | 'OPTIONS';
-  /** The final SIP status code, or what happened instead of one. */
-  outcome: number | 'timeout' | 'transport-error';
-  /** Request to final response, in ms; null when there was no response. */
-  rttMs: number | null;
-}
+/** How one REGISTER or OPTIONS transaction ended, as the engine reports it (`EngineOptions.registrationObserver`). */
+export type { RegistrationObservation };
 
 /** Called by the engine once per finished REGISTER/OPTIONS client transaction (digest retries included). */
 export type RegistrationObserver = (observation: RegistrationObservation) => void;
