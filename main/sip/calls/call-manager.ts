@@ -601,6 +601,8 @@ export class CallManager {
       this.finish(call, { ...ended, by: byCaller ? 'remote' : 'local' });
     });
     this.attachCommon(call, session);
+    // Answering must not wait for a cold media host: it starts while the call rings.
+    this.mediaHost().catch(() => undefined);
     this.event(call, 'incoming');
     this.listeners.incoming.forEach((l) => l(this.copy(call)));
     const autoAnswerMs = config.calls.autoAnswerMs;
