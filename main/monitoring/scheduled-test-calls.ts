@@ -164,11 +164,19 @@ export class ScheduledTestCalls {
     }
   }
 
+  /**
+   * Before its first call, a schedule waits for the line to be registered: a line that goes down
+   * meanwhile (a reload re-registering it with a changed config) is waited for again, so the first
+   * call never lands on a registration in progress.
+   */
   private onLineChange(s: LineSnapshot): void {
     const schedule = this.schedules.get(s.id);
-    if (!schedule || s.state !== 'registered' || schedule.state.firstRegisteredAt !== null) return;
-    schedule.state.firstRegisteredAt = this.options.clock.now();
-    if (!schedule.state.running) this.arm(schedule);
+    if (!schedule || schedule.state.running) return;
+    const registered = s.state === 'registered';
+    if (registered && schedule.state.firstRegisteredAt === null) schedule.state.firstRegisteredAt = this.options.clock.now();
+    else if (!registered && schedule.state.firstRegisteredAt !== null && schedule.state.lastStartedAt === null) schedule.state.firstRegisteredAt = null;
+    else return;
+    this.arm(schedule);
   }
 
   /** Acts on the schedule now, or sets the one timer for when it next must. */

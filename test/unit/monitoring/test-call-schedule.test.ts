@@ -100,6 +100,20 @@ describe('scheduled test calls under the fake clock', () => {
     expect(t.log[2]).toMatch(/^63s dial a 1002/);
   });
 
+  it('a line that re-registers before its first call (a reload changed it) is waited for again', async () => {
+    const t = setup();
+    t.setState('a', 'registered');
+    await t.scheduler.sync([line('a', { to: '1002', every: 60 })]);
+    await t.clock.advanceAsync(1_000);
+    t.setState('a', 'registering');
+    await t.clock.advanceAsync(2_000);
+    expect(t.log).toEqual([]);
+    expect(t.reports).toEqual([]);
+    t.setState('a', 'registered');
+    await t.clock.advanceAsync(FIRST_CALL_AFTER_REGISTER_MS);
+    expect(t.log.map((l) => l.replace(/ \{.*/, ''))).toEqual(['5s dial a 1002']);
+  });
+
   it('never two calls of one line at once: a call still running delays the next to its end', async () => {
     const t = setup();
     t.setState('a', 'registered');
