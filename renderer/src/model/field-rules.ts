@@ -3,9 +3,10 @@
  * ("an integer from 30 to 600 seconds") and the default. Paths match the schema's error paths.
  */
 import type { Field } from '../../../common/schema';
-import { lineSchema, serverSchema } from '../../../common/line-config';
+import { callSettingsSchema, lineSchema, serverSchema } from '../../../common/line-config';
 
 const line = lineSchema.shape;
+const calls = callSettingsSchema.shape;
 const server = serverSchema.shape;
 
 /** Field path (without a server index) → its schema field. */
@@ -18,6 +19,9 @@ const FIELDS: Record<string, Field<unknown>> = {
   privacy: line.privacy, sendUnregister: line.sendUnregister, stopFailoverAfterInviteTimeout: line.stopFailoverAfterInviteTimeout, enabled: line.enabled,
   'server.host': server.host, 'server.port': server.port, 'server.transport': server.transport, 'server.path': server.path,
   'server.expires': server.expires,
+  'calls.enabled': calls.enabled, 'calls.dtmfMode': calls.dtmfMode, 'calls.codecs': calls.codecs, 'calls.srtp': calls.srtp,
+  'calls.mediaMode': calls.mediaMode, 'calls.rtpPortMin': calls.rtpPortMin, 'calls.rtpPortMax': calls.rtpPortMax,
+  'calls.rtpTimeout': calls.rtpTimeout, 'calls.autoAnswerMs': calls.autoAnswerMs,
 };
 
 function fieldFor(path: string): Field<unknown> | undefined {
@@ -30,7 +34,7 @@ export function allowedText(path: string): string {
 }
 
 
-const SHOWN = /^(?:id|name|servers|username|authUsername|password|domain|displayName|expiryMode|retryDelay|signalRetryCount|failback\.(?:enabled|interval)|liveness\.interval|privacy|sendUnregister|stopFailoverAfterInviteTimeout|enabled)$|^servers\[\d+\](?:\.(?:host|port|transport|path|expires|tls(?:\.(?:ca|fingerprintSha256))?))?$/;
+const SHOWN = /^(?:id|name|servers|username|authUsername|password|domain|displayName|expiryMode|retryDelay|signalRetryCount|failback\.(?:enabled|interval)|liveness\.interval|privacy|sendUnregister|stopFailoverAfterInviteTimeout|enabled|calls\.(?:enabled|dtmfMode|codecs(?:\[\d+\])?|srtp|mediaMode|rtpPortMin|rtpPortMax|rtpTimeout|autoAnswerMs))$|^servers\[\d+\](?:\.(?:host|port|transport|path|expires|tls(?:\.(?:ca|fingerprintSha256))?))?$/;
 
 /** Whether the form has a place for problems at `path`; the rest are listed above the buttons. */
 export function hasFieldFor(path: string): boolean {

@@ -4,8 +4,8 @@
  * Optional fields left empty are omitted, so the schema's defaults apply exactly as they would
  * to a config file.
  */
-import type { CallSettings, TransportKind } from '../../../common/line-config';
-import { lineSchema, serverSchema } from '../../../common/line-config';
+import type { CodecName, LineConfig, TransportKind } from '../../../common/line-config';
+import { callSettingsSchema, lineSchema, serverSchema } from '../../../common/line-config';
 import type { LineInput, PublicLineConfig } from '../../../preload/contract';
 
 export interface ServerDraft {
@@ -21,6 +21,22 @@ export interface ServerDraft {
   /** tls/wss only. */
   tlsCa: string;
   tlsFingerprint: string;
+}
+
+/** A line's call settings as the form edits them (numbers stay text until checked). */
+export interface CallsDraft {
+  enabled: boolean;
+  dtmfMode: 'rfc4733' | 'info';
+  /** Offered in this order (RFC 3264 §5: the answerer prefers the order given). */
+  codecs: CodecName[];
+  srtp: 'off' | 'optional' | 'mandatory';
+  mediaMode: 'rtp' | 'webrtc';
+  rtpPortMin: string;
+  rtpPortMax: string;
+  rtpTimeout: string;
+  autoAnswer: boolean;
+  /** Delay before auto-answer, ms; used only when `autoAnswer`. */
+  autoAnswerMs: string;
 }
 
 /** keep: an edit leaves the stored password alone; set: replace it with `password`; clear: remove it. */
@@ -45,9 +61,10 @@ export interface LineDraft {
   privacy: 'ignore' | 'id' | 'none';
   sendUnregister: boolean;
   stopFailoverAfterInviteTimeout: boolean;
-  /** Carried through an edit as stored (the call settings have their own section). */
-  calls: CallSettings;
+  calls: CallsDraft;
   enabled: boolean;
+  /** Fields the form does not edit (NAT, the monitor's test call), carried through an edit as stored. */
+  carried: Partial<Pick<LineConfig, 'nat' | 'testCall'>>;
 }
 
 const shape = lineSchema.shape;
@@ -69,6 +86,23 @@ export function serverDraft(from: Partial<Omit<ServerDraft, 'key'>> = {}): Serve
   };
 }
 
+type CallSettingsValue = LineConfig['calls'];
+
+function callsDraft(calls: CallSettingsValue): CallsDraft {
+  return {
+    enabled: calls.enabled,
+    dtmfMode: calls.dtmfMode,
+    codecs: [...calls.codecs],
+    srtp: calls.srtp,
+    mediaMode: calls.mediaMode,
+    rtpPortMin: String(calls.rtpPortMin),
+    rtpPortMax: String(calls.rtpPortMax),
+    rtpTimeout: String(calls.rtpTimeout),
+    autoAnswer: calls.autoAnswerMs !== undefined,
+    autoAnswerMs: String(calls.autoAnswerMs ?? 0),
+  };
+}
+
 /** A new line: every SPEC default filled in, one empty primary server. */
 export function emptyDraft(): LineDraft {
   const failback = defaultOf(shape.failback);
@@ -85,8 +119,9 @@ export function emptyDraft(): LineDraft {
     privacy: defaultOf(shape.privacy),
     sendUnregister: defaultOf(shape.sendUnregister),
     stopFailoverAfterInviteTimeout: defaultOf(shape.stopFailoverAfterInviteTimeout),
-    calls: defaultOf(shape.calls),
+    calls: callsDraft(defaultOf(callSettingsSchema) as CallSettingsValue),
     enabled: defaultOf(shape.enabled),
+    carried: {},
   };
 }
 
@@ -120,8 +155,9 @@ export function draftFromConfig(config: PublicLineConfig): LineDraft {
     privacy: config.privacy,
     sendUnregister: config.sendUnregister,
     stopFailoverAfterInviteTimeout: config.stopFailoverAfterInviteTimeout,
-    calls: { ...config.calls, codecs: [...config.calls.codecs] },
+    calls: callsDraft(config.calls),
     enabled: config.enabled,
+    carried: withoutUndefined({ nat: config.nat ? structuredClone(config.nat) : undefined, testCall: config.testCall ? structuredClone(config.testCall) : undefined }),
   };
 }
 
@@ -174,8 +210,19 @@ export function draftToInput(d: LineDraft): LineInput {
     privacy: d.privacy,
     sendUnregister: d.sendUnregister,
     stopFailoverAfterInviteTimeout: d.stopFailoverAfterInviteTimeout,
-    calls: withoutUndefined({ ...d.calls, codecs: [...d.calls.codecs] }),
+    calls: withoutUndefined({
+      enabled: d.calls.enabled,
+      dtmfMode: d.calls.dtmfMode,
+      codecs: [...d.calls.codecs],
+      srtp: d.calls.srtp,
+      mediaMode: d.calls.mediaMode,
+      rtpPortMin: integerInput(d.calls.rtpPortMin),
+      rtpPortMax: integerInput(d.calls.rtpPortMax),
+      rtpTimeout: integerInput(d.calls.rtpTimeout),
+      autoAnswerMs: d.calls.autoAnswer ? integerInput(d.calls.autoAnswerMs) ?? 0 : undefined,
+    }),
     enabled: d.enabled,
+    ...structuredClone(d.carried),
   });
 }
 

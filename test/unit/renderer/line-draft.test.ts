@@ -33,6 +33,8 @@ describe('the line form draft', () => {
       expiryMode: 'fixed', retryDelay: 90, signalRetryCount: 2, failback: { enabled: false, interval: 600 }, liveness: { interval: 0 },
       privacy: 'id', sendUnregister: false, stopFailoverAfterInviteTimeout: true, enabled: false,
       calls: { dtmfMode: 'info', codecs: ['PCMA', 'PCMU'], srtp: 'mandatory', rtpTimeout: 0, autoAnswerMs: 250 },
+      nat: { rewriteContact: 'off', keepaliveInterval: 15 },
+      testCall: { to: '1002', every: 300 },
     });
     const input = draftToInput(draftFromConfig(publicOf(config)));
     expect(input).not.toHaveProperty('password');
@@ -52,6 +54,22 @@ describe('the line form draft', () => {
     draft.servers[0]!.host = 'h';
     const result = parseLineConfig(draftToInput(draft));
     expect(result).toEqual({ ok: false, errors: [{ path: 'signalRetryCount', message: 'must be an integer from 0 to 10 (got "three")' }] });
+  });
+
+  it('the Calls section: typed numbers checked by the schema with the field named; auto-answer off sends no delay', () => {
+    const draft = { ...emptyDraft(), id: 'a', username: 'u', domain: 'd.org', servers: [serverDraft({ host: 'h' })] };
+    draft.calls = { ...draft.calls, rtpPortMin: '20000', rtpPortMax: '20000', rtpTimeout: 'soon', autoAnswer: false, autoAnswerMs: '500' };
+    const input = draftToInput(draft);
+    expect(input.calls).not.toHaveProperty('autoAnswerMs');
+    expect(parseLineConfig(input)).toEqual({ ok: false, errors: [
+      { path: 'calls.rtpTimeout', message: 'must be 0, or an integer from 5 to 3600 seconds (0 = off) (got "soon")' },
+    ] });
+    draft.calls.rtpTimeout = '30';
+    expect(parseLineConfig(draftToInput(draft))).toMatchObject({ ok: false, errors: [{ path: 'calls.rtpPortMax', message: /must be greater than rtpPortMin \(20000\)/ }] });
+    draft.calls = { ...draft.calls, rtpPortMax: '20100', autoAnswer: true, autoAnswerMs: '' , codecs: ['PCMA'] };
+    expect(parseLineConfig(draftToInput(draft))).toMatchObject({ ok: true, value: { calls: { rtpPortMin: 20000, rtpPortMax: 20100, rtpTimeout: 30, autoAnswerMs: 0, codecs: ['PCMA'] } } });
+    expect(allowedText('calls.rtpPortMin')).toBe('an integer from 1024 to 65534');
+    expect(hasFieldFor('calls.rtpPortMax')).toBe(true);
   });
 
   it('a WebSocket path and TLS settings are sent only with a transport that uses them', () => {
