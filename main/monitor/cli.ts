@@ -224,6 +224,8 @@ async function main(): Promise<void> {
       if (!lines.some((l) => l.testCall)) return;
       const manager = new CallManager(engine);
       manager.on('incoming', (s) => void manager.decline(s.id, 486).catch(() => undefined));
+      // The media host starts now, so the first test call's timing is not a process fork's.
+      manager.prepareMedia().catch((error: unknown) => log.error({ error: (error as Error).message }, 'the media host did not start: test calls will fail'));
       calls = manager;
       testCalls = new ScheduledTestCalls({ clock: systemClock, lines: engine, calls: manager, onResult: onTestCall });
     }
