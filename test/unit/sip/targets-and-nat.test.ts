@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseLineConfig } from '../../../common/line-config';
 import { topVia } from '../../../main/sip/jssip-channel';
+import { LineController } from '../../../main/sip/line-controller';
 import type { RegistrationEvent } from '../../../main/sip/registration-machine';
 import { RegistrationMachine } from '../../../main/sip/registration-machine';
 import type { RegisterRequest, RegisterResult, Transaction } from '../../../main/sip/server-channel';
@@ -128,8 +130,6 @@ describe('topVia (RFC 3581 §4)', () => {
 
 describe('liveness on a located entry', () => {
   it('an unanswered OPTIONS moves the line to the next target of the same entry (still server 0), not to the backup', async () => {
-    const { LineController } = await import('../../../main/sip/line-controller');
-    const { parseLineConfig } = await import('../../../common/line-config');
     const parsed = parseLineConfig({ id: 'l', username: '1001', password: 'p', domain: 'example.org', servers: [{ host: 'sip.example.org' }, { host: '127.0.0.1', port: 5070 }], liveness: { interval: 10 }, failback: { enabled: false } });
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
     const clock = new FakeClock();
