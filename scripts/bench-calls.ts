@@ -88,14 +88,17 @@ class Rig {
   readonly engine = new SipEngine({ userAgent: 'Trunkline-bench' });
   readonly calls: CallManager;
   mediaPid: number | null = null;
+  host: MediaHostClient | null = null;
   private readonly events: CallEvent[] = [];
 
   constructor(noAnswerTimeoutMs = 30_000) {
     this.calls = new CallManager(this.engine, {
       noAnswerTimeoutMs,
       mediaHost: async () => {
-        const host = await MediaHostClient.start({ requestTimeoutMs: 10_000 });
+        // A loaded machine can take a while to start a tsx child: a generous bound, the figures start after it.
+        const host = await MediaHostClient.start({ requestTimeoutMs: 10_000, startTimeoutMs: 60_000 });
         this.mediaPid = host.pid ?? null;
+        this.host = host;
         return host;
       },
     });
@@ -261,15 +264,22 @@ class MiniUas {
     if (!/^SIP\/2\.0 200 /.test(second)) throw new Error(`mini UAS: REGISTER failed: ${second.split('\r\n')[0]}`);
   }
 
+  /** Sends and retransmits every 500 ms (RFC 3261 §17.1.2.2, simplified) until a final answer, at most 15 s. */
   private request(text: string, k: KamailioInstance): Promise<string> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('mini UAS: no answer to REGISTER')), 3_000);
+      const send = (): void => this.sip.send(text, k.ports.udp, k.ip);
+      const resend = setInterval(send, 500);
+      const timer = setTimeout(() => {
+        clearInterval(resend);
+        reject(new Error('mini UAS: no answer to REGISTER within 15 s'));
+      }, 15_000);
       this.waiting = (msg) => {
         clearTimeout(timer);
+        clearInterval(resend);
         this.waiting = null;
         resolve(msg);
       };
-      this.sip.send(text, k.ports.udp, k.ip);
+      send();
     });
   }
 
@@ -386,9 +396,10 @@ async function setupTimes(primary: KamailioInstance): Promise<void> {
   const caller = await startBaresip({ name: 'bcaller', user: 'c3', password: users.c3!, registrar: { ip: primary.ip, port: primary.ports.udp, transport: 'udp' }, domain: DOMAIN, answerMode: 'auto', record: false });
   const rig = new Rig();
   try {
+    await rig.calls.prepareMedia();
     await rig.addLine(line('setup', 'c1', [primary]));
     // One warm-up call each (media host fork, JIT, baresip's first call).
-    const ours = { wire: [] as number[], setupMs: [] as number[], wall: [] as number[] };
+    const ours = { wire: [] as number[], setupMs: [] as number[], wall: [] as number[], okToAck: [] as number[] };
     const theirs = { wire: [] as number[], ctrl: [] as number[] };
     for (let i = 0; i <= SETUP_CALLS; i++) {
       primary.clearWire();
@@ -403,6 +414,11 @@ async function setupTimes(primary: KamailioInstance): Promise<void> {
       await delay(100);
       if (i === 0) continue;
       ours.wire.push(ack.time - invite.time);
+      // Our own share: the 200 OK received → the ACK sent (engine trace of the line).
+      const ofCall = rig.engine.trace('setup').filter((t) => t.text.includes(`Call-ID: ${invite.callId}`) || t.text.includes(`i: ${invite.callId}`));
+      const ok = ofCall.find((t) => t.direction === 'received' && /^SIP\/2\.0 200 /.test(t.text) && /CSeq: \d+ INVITE/.test(t.text));
+      const sentAck = ofCall.find((t) => t.direction === 'sent' && t.text.startsWith('ACK '));
+      if (ok && sentAck) ours.okToAck.push(sentAck.time - ok.time);
       ours.setupMs.push(answered.setupMs ?? NaN);
       ours.wall.push(wall);
     }
@@ -428,6 +444,7 @@ async function setupTimes(primary: KamailioInstance): Promise<void> {
     report('baresip:   INVITE → ACK at Kamailio', stats(theirs.wire));
     report('Trunkline: setupMs (first INVITE sent → 200 OK)', stats(ours.setupMs));
     report('Trunkline: dial() → answered event', stats(ours.wall));
+    report('Trunkline: 200 OK received → ACK sent (engine trace)', stats(ours.okToAck));
     report('baresip:   ctrl_tcp dial → CALL_ESTABLISHED', stats(theirs.ctrl));
   } finally {
     await rig.close();
@@ -439,12 +456,11 @@ async function setupTimes(primary: KamailioInstance): Promise<void> {
 
 type Fault = '503' | 'kill' | 'freeze';
 
-async function failoverOnce(primary: KamailioInstance, backup: KamailioInstance, fault: Fault, n: number): Promise<{ fromDial: number; fromFailover: number; budget: number }> {
+async function failoverOnce(rig: Rig, primary: KamailioInstance, backup: KamailioInstance, fault: Fault, n: number): Promise<{ fromDial: number; fromFailover: number; budget: number }> {
   const callee = await startBaresip({
     name: `bfo${n}`, user: 'c5', password: users.c5!, registrar: { ip: primary.ip, port: primary.ports.udp, transport: 'udp' }, domain: DOMAIN, answerMode: 'auto', record: false,
     extraAccounts: [{ user: 'c5', password: users.c5!, registrar: { ip: backup.ip, port: backup.ports.udp, transport: 'udp' } }],
   });
-  const rig = new Rig();
   const config = line(`fo${n}`, 'c4', [primary, backup]);
   try {
     await rig.addLine(config);
@@ -466,7 +482,7 @@ async function failoverOnce(primary: KamailioInstance, backup: KamailioInstance,
     if (fault === '503') await primary.setInviteReply(null);
     if (fault === 'kill') await primary.start();
     if (fault === 'freeze') primary.thaw();
-    await rig.close();
+    await rig.engine.removeLine(config.id, 2_000).catch(() => undefined);
     await callee.stop();
   }
 }
@@ -475,19 +491,26 @@ async function failoverTimes(primary: KamailioInstance, backup: KamailioInstance
   console.log('\n2. INVITE failover: time to a connected call through the backup');
   const runs: [Fault, number, string][] = [['503', quick ? 2 : 5, 'well under 100 ms'], ['kill', quick ? 2 : 3, 'well under 100 ms'], ['freeze', quick ? 1 : 2, 'signal-retry budget + 100 ms']];
   let n = 0;
-  for (const [fault, count, target] of runs) {
-    const fromDial: number[] = [];
-    const fromFailover: number[] = [];
-    let budget = 0;
-    for (let i = 0; i < count; i++) {
-      const r = await failoverOnce(primary, backup, fault, n++);
-      fromDial.push(r.fromDial);
-      fromFailover.push(r.fromFailover);
-      budget = r.budget;
+  // One engine and media host for every run; each run has its own line.
+  const rig = new Rig();
+  await rig.calls.prepareMedia();
+  try {
+    for (const [fault, count, target] of runs) {
+      const fromDial: number[] = [];
+      const fromFailover: number[] = [];
+      let budget = 0;
+      for (let i = 0; i < count; i++) {
+        const r = await failoverOnce(rig, primary, backup, fault, n++);
+        fromDial.push(r.fromDial);
+        fromFailover.push(r.fromFailover);
+        budget = r.budget;
+      }
+      const label = fault === '503' ? 'primary answers 503' : fault === 'kill' ? 'primary killed (UDP, ICMP)' : `primary frozen (budget ${budget} ms)`;
+      report(`${label}: dial → answered`, stats(fromDial), fault === 'freeze' ? `≤ ${budget + 100} ms` : target);
+      report(`${label}: failover → answered (REGISTER + INVITE)`, stats(fromFailover));
     }
-    const label = fault === '503' ? 'primary answers 503' : fault === 'kill' ? 'primary killed (UDP, ICMP)' : `primary frozen (budget ${budget} ms)`;
-    report(`${label}: dial → answered`, stats(fromDial), fault === 'freeze' ? `≤ ${budget + 100} ms` : target);
-    report(`${label}: failover → answered (REGISTER + INVITE)`, stats(fromFailover));
+  } finally {
+    await rig.close();
   }
 }
 
@@ -499,6 +522,7 @@ async function rtpPacing(primary: KamailioInstance, backup: KamailioInstance): P
   await far.register(primary, 'm1', users.m1!);
   const rig = new Rig();
   try {
+    await rig.calls.prepareMedia();
     await rig.addLine(line('pace', 'c6', [primary]));
     const call = await rig.calls.dial('pace', 'm1', { source: { kind: 'tone', frequencyHz: 1000, dBFS: -12 } });
     await rig.answered(call.id);
@@ -509,23 +533,28 @@ async function rtpPacing(primary: KamailioInstance, backup: KamailioInstance): P
     const a0 = now();
     await delay(5_000);
     const a1 = now();
+    const senderAlone = (await rig.host?.stats(call.id).catch(() => null))?.sendIntervalMs;
     const l0 = now();
     const w0 = Date.now();
     for (let i = 0; i < SCALE_LINES; i++) rig.engine.addLine(line(`s${i}`, `s${i}`, [primary, backup]));
     for (;;) {
       const registered = rig.engine.snapshots().filter((s) => s.state === 'registered').length;
-      if (registered >= SCALE_LINES + 1 || Date.now() - w0 > 120_000) break;
+      if (registered >= SCALE_LINES + 1 || Date.now() - w0 > 180_000) break;
       await delay(20);
     }
     const took = Date.now() - w0;
     // At least 5 s of samples even when registering was quicker.
     if (now() - l0 < 5_000) await delay(5_000 - (now() - l0));
     const arrivals = await sink.arrivals();
+    const senderAll = (await rig.host?.stats(call.id).catch(() => null))?.sendIntervalMs;
+    const issued = (x: typeof senderAll): string => (x ? `p50 ${x.p50.toFixed(2)} ms, p99 ${x.p99.toFixed(2)} ms, max ${x.max.toFixed(1)} ms (n=${x.count})` : 'not reported');
     const alone = intervals(arrivals, a0, a1);
     const loaded = intervals(arrivals, l0, now());
     console.log(`\n3. Our RTP sender's inter-packet interval (PCMU, 20 ms), at a plain UDP far end (worker thread of this process)`);
     report('a call alone, 5 s', intervalStats(alone), 'p99 ≤ 22 ms');
     report(`while the engine registers ${SCALE_LINES} lines (${took} ms)`, intervalStats(loaded), 'p99 ≤ 22 ms');
+    report('as the media host issued them: first 6 s', issued(senderAlone));
+    report('as the media host issued them: whole call', issued(senderAll));
     await rig.calls.hangup(call.id);
   } finally {
     await rig.close();
@@ -541,6 +570,7 @@ async function mediaLoad(primary: KamailioInstance, count: number, dir: string):
   await far.register(primary, 'm1', users.m1!);
   const rig = new Rig();
   try {
+    await rig.calls.prepareMedia();
     await rig.addLine(line(`load${count}`, 'c7', [primary]));
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
