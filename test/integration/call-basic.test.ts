@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallEvent, CallSnapshot } from '../../common/call-status';
+import { MediaHostClient } from '../../main/media/media-host-client';
 import { CallManager } from '../../main/sip/calls/call-manager';
 import type { SipEngine } from '../../main/sip/engine';
 import { toneMargin } from '../harness/audio';
@@ -25,8 +26,11 @@ let dir: string;
 const phones: BaresipInstance[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 
+/** One media host for the file's engines (a cold child start is the slowest part of a call test). */
+let mediaHost: MediaHostClient;
+
 beforeAll(async () => {
-  ({ primary, backup } = await startPair('call-basic'));
+  [{ primary, backup }, mediaHost] = await Promise.all([startPair('call-basic'), MediaHostClient.start({ startTimeoutMs: 60_000 })]);
   dir = await mkdtemp(join(tmpdir(), 'tl-call-basic-'));
 });
 
@@ -36,7 +40,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([primary?.stop(), backup?.stop()]);
+  await Promise.all([primary?.stop(), backup?.stop(), mediaHost?.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -70,7 +74,7 @@ async function world(user: string, calls: Record<string, unknown> = {}, extra: R
     engine.addLine(lineConfig({ id: 'line', ...account(user), servers: [serverOf(primary), serverOf(backup)], calls: { rtpPortMin: 40000, rtpPortMax: 40999, ...calls }, ...extra }));
     await waitForLine(engine, 'line', registeredOn(0), 10_000, 'registered');
   }
-  const manager = new CallManager(engine);
+  const manager = new CallManager(engine, { mediaHost: async () => mediaHost });
   const events: CallEvent[] = [];
   manager.on('event', (e) => events.push(e));
   cleanups.push(async () => {
@@ -146,7 +150,7 @@ describe('calls through Kamailio to baresip', () => {
     const recordPath = join(dir, 'outgoing.wav');
     const call = await w.calls.dial('line', '1062', { source: { kind: 'tone', frequencyHz: 1000, dBFS: -12 }, recordPath });
     expect(call).toMatchObject({ state: 'dialing', direction: 'outgoing', line: 'line', remote: { uri: `sip:1062@${DOMAIN}`, user: '1062' } });
-    const up = await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected');
+    const up = await waitForCall(w, call.id, (s) => s.state === 'connected', 20_000, 'connected');
     expect(up).toMatchObject({ server: 0, failovers: 0, code: 200 });
     expect(up.setupMs).toBeGreaterThan(0);
     await far.waitForEvent('CALL_ESTABLISHED');
@@ -225,7 +229,7 @@ describe('calls through Kamailio to baresip', () => {
     const far = await phone('1080', { answerMode: 'auto', tone: 440 });
     const w = await world('1081', { rtpTimeout: 5 });
     const call = await w.calls.dial('line', '1080');
-    await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected');
+    await waitForCall(w, call.id, (s) => s.state === 'connected', 20_000, 'connected');
     await delay(300);
     far.freeze();
     cleanups.push(async () => far.thaw());
@@ -252,7 +256,7 @@ describe('failover', () => {
     await primary.setInviteReply(503, 'Service Unavailable');
     cleanups.push(() => primary.setInviteReply(null));
     const call = await w.calls.dial('line', '1070');
-    const up = await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected through the backup');
+    const up = await waitForCall(w, call.id, (s) => s.state === 'connected', 20_000, 'connected through the backup');
     expect(up).toMatchObject({ server: 1, failovers: 1, code: 200 });
     const failover = w.events.find((e) => e.event === 'failover');
     expect(failover).toMatchObject({ call: call.id, from: 0, to: 1, reason: '503 Service Unavailable' });
@@ -273,7 +277,7 @@ describe('failover', () => {
     primary.freeze();
     cleanups.push(async () => primary.thaw());
     const call = await w.calls.dial('line', '1074');
-    const up = await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected through the backup');
+    const up = await waitForCall(w, call.id, (s) => s.state === 'connected', 20_000, 'connected through the backup');
     expect(up).toMatchObject({ server: 1, failovers: 1 });
     expect(w.events.find((e) => e.event === 'failover')).toMatchObject({ from: 0, to: 1, reason: 'no response to INVITE within the signal-retry budget' });
     // signalRetryCount 1 over UDP: the INVITE and one retransmission (0, 0.5 s), nothing after the 1.5 s budget.
@@ -322,7 +326,7 @@ describe('failover', () => {
     const far = await phone('1072', { answerMode: 'auto', onBoth: true });
     const w = await world('1071', {}, { signalRetryCount: 1 });
     const call = await w.calls.dial('line', '1072');
-    await waitForCall(w, call.id, (s) => s.state === 'connected', 10_000, 'connected');
+    await waitForCall(w, call.id, (s) => s.state === 'connected', 20_000, 'connected');
     await far.waitForEvent('CALL_ESTABLISHED');
     primary.freeze();
     cleanups.push(async () => primary.thaw());

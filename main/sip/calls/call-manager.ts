@@ -27,6 +27,7 @@ import type { LineConfig } from '../../../common/line-config';
 import { serverLabel } from '../../../common/line-config';
 import { MediaHostClient } from '../../media/media-host-client';
 import { MediaHostPort } from '../../media/media-host-port';
+import { WebrtcHostNegotiator } from '../../media/webrtc-host-negotiator';
 import type { AudioSourceSpec, MediaStats } from '../../media/media-protocol';
 import type { Clock, Random, TimerHandle } from '../clock';
 import { systemClock, systemRandom } from '../clock';
@@ -47,6 +48,8 @@ import { installRtcGlobals } from './rtc-globals';
 
 export const DEFAULT_NO_ANSWER_TIMEOUT_MS = 60_000;
 export const DEFAULT_REGISTER_BEFORE_DIAL_MS = 30_000;
+/** A cold media host start (a Node child compiling TypeScript on a busy machine) may take a while. */
+const MEDIA_HOST_START_TIMEOUT_MS = 30_000;
 /**
  * RFC 4028 §4: the session interval we ask for (the recommended 1800 s). JsSIP (session_timers on
  * the UA) takes a smaller one the far end asks for and refreshes at half of it.
@@ -56,7 +59,11 @@ const SESSION_EXPIRES_S = 1800;
 const FINAL_STATS_WAIT_MS = 500;
 
 export interface CallManagerOptions {
-  /** Starts the media host (default: a forked Node child, `MediaHostClient.start()`). Called lazily, on the first call. */
+  /**
+   * Gives the media host, called lazily on the first call (and again if it exited). Default: a
+   * forked Node child (`MediaHostClient.start`), which this manager owns and `shutdown` stops. A
+   * host given here belongs to the caller: `shutdown` leaves it running.
+   */
   mediaHost?: () => Promise<MediaHostClient>;
   clock?: Clock;
   random?: Random;
@@ -363,7 +370,7 @@ export class CallManager {
 
   /**
    * Hangs up every call (CANCEL/BYE, in parallel), waits at most `boundMs` for them, and stops the
-   * media host. New calls are refused from here on.
+   * media host it started itself. New calls are refused from here on.
    */
   async shutdown(boundMs = 3_000): Promise<void> {
     this.shuttingDown = true;
@@ -381,7 +388,7 @@ export class CallManager {
     this.hostStarting = null;
     const host = this.host ?? (starting ? await starting.catch(() => null) : null);
     this.host = null;
-    await host?.stop(Math.min(2_000, boundMs)).catch(() => undefined);
+    if (!this.options.mediaHost) await host?.stop(Math.min(2_000, boundMs)).catch(() => undefined);
   }
 
   // ── outgoing ─────────────────────────────────────────────────────────────────────────────
@@ -733,7 +740,7 @@ export class CallManager {
 
   private async mediaHost(): Promise<MediaHostClient> {
     if (this.host?.running) return this.host;
-    this.hostStarting ??= (this.options.mediaHost ?? (() => MediaHostClient.start()))().then(
+    this.hostStarting ??= (this.options.mediaHost ?? (() => MediaHostClient.start({ startTimeoutMs: MEDIA_HOST_START_TIMEOUT_MS })))().then(
       (host) => {
         this.host = host;
         this.hostStarting = null;
@@ -775,14 +782,17 @@ export class CallManager {
         void this.endLocally(call, 408, reason, [`Reason: SIP ;cause=408 ;text="${reason}"`]);
       }),
     );
+    const localAddress = link.socket.localAddress()?.address ?? '0.0.0.0';
     call.media = new CallMedia({
       mediaPort: new CallMediaPort(port),
-      localAddress: link.socket.localAddress()?.address ?? '0.0.0.0',
+      localAddress,
       portRange: { min: calls.rtpPortMin, max: calls.rtpPortMax },
       codecs: calls.codecs,
       srtp: calls.srtp,
       dtmfMode: calls.dtmfMode,
       random: this.random,
+      // ws/wss line toward WebRTC far ends: ICE + DTLS-SRTP by the media host's werift leg (webrtc-leg.ts).
+      ...(calls.mediaMode === 'webrtc' ? { webrtc: { negotiator: new WebrtcHostNegotiator(host, call.snap.id), iceAddress: localAddress } } : {}),
     });
     return call.media;
   }
