@@ -127,7 +127,9 @@ async function main(): Promise<void> {
     try {
       current = (await calls.dial(line.id, args.to, audio)).id;
     } catch (error) {
-      configError(`--to: ${(error as Error).message}`);
+      // The target's errors read "to: …" (common/dial-target.ts): name the option as typed.
+      const message = (error as Error).message;
+      configError(message.startsWith('to: ') ? `--${message}` : message);
     }
     return;
   }
