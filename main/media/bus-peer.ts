@@ -44,7 +44,7 @@ export interface BusRtpHeader {
 }
 
 /** Bounds the wait for ICE gathering on loopback (it takes milliseconds; a stall is a bug). */
-const GATHERING_TIMEOUT_MS = 5000;
+const GATHERING_TIMEOUT_MS = 8000;
 
 export class BusPeer {
   private readonly pc: RTCPeerConnection;

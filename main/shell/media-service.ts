@@ -235,9 +235,10 @@ export function withBusAudio(
 
 /**
  * One media host for the calls and the bus, started on first use and again after it exited
- * (`get` is what CallManagerOptions.mediaHost and MediaServiceOptions.host take).
+ * (`get` is what CallManagerOptions.mediaHost and MediaServiceOptions.host take). Requests may take
+ * 10 s: `bus-open` includes ICE gathering, slow on a loaded machine.
  */
-export function sharedMediaHost(start: () => Promise<MediaHostClient> = () => MediaHostClient.start()): { get: () => Promise<MediaHostClient>; stop: (boundMs?: number) => Promise<void> } {
+export function sharedMediaHost(start: () => Promise<MediaHostClient> = () => MediaHostClient.start({ requestTimeoutMs: 10_000 })): { get: () => Promise<MediaHostClient>; stop: (boundMs?: number) => Promise<void> } {
   let current: Promise<MediaHostClient> | null = null;
   return {
     get: () => {

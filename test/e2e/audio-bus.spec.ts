@@ -28,6 +28,8 @@ import { openApp } from './app-page';
 declare const window: any;
 declare const document: any;
 declare const AudioContext: any;
+declare const navigator: any;
+declare const Event: any;
 type HTMLAudioElement = any;
 type MediaDeviceInfo = { deviceId: string; label: string };
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -170,20 +172,20 @@ test('a call from the page: the far end records the page\'s 1 kHz, the page hear
   // Mute (the call's, in the media host): baresip's received-packet count stops moving.
   await page.waitForTimeout(1_500);
   await page.evaluate((id) => (window as unknown as { trunkline: { muteCall(id: string, m: boolean): Promise<unknown> } }).trunkline.muteCall(id, true), callId);
-  await page.waitForTimeout(500);
+  // Packets already in flight when mute took effect may still land: sample after they have.
+  await page.waitForTimeout(1_000);
   const mutedFrom = (await callee.rtpStats()).rxPackets;
   await page.waitForTimeout(1_500);
   const mutedTo = (await callee.rtpStats()).rxPackets;
   expect(mutedTo - mutedFrom).toBeLessThanOrEqual(1);
   await page.evaluate((id) => (window as unknown as { trunkline: { muteCall(id: string, m: boolean): Promise<unknown> } }).trunkline.muteCall(id, false), callId);
-  await page.waitForTimeout(1_000);
-  expect((await callee.rtpStats()).rxPackets).toBeGreaterThan(mutedTo + 20);
+  await expect.poll(async () => (await callee.rtpStats()).rxPackets, { timeout: 10_000 }).toBeGreaterThan(mutedTo + 20);
 
   // DTMF through the bus's RTCDTMFSender, mapped onto the trunk as RFC 4733.
   const since = Date.now();
   const sent = await page.evaluate((id) => (window as unknown as { bus: { sendDtmf(id: string, d: string): Promise<boolean> } }).bus.sendDtmf(id, '159'), callId);
   expect(sent).toBe(true);
-  for (const digit of ['1', '5', '9']) await callee.waitForEvent('CALL_DTMF_START', (e) => e.param === digit, 5_000, since);
+  for (const digit of ['1', '5', '9']) await callee.waitForEvent('CALL_DTMF_START', (e) => e.param === digit, 10_000, since);
   expect(callee.events('CALL_DTMF_START').filter((e) => e.time >= since).map((e) => e.param)).toEqual(['1', '5', '9']);
 
   await page.waitForTimeout(1_000);
@@ -227,4 +229,32 @@ test('device pickers list Chromium\'s fake devices; the chosen output is applied
   }, input.id);
   expect(level.input).toBe(input.id);
   expect(level.level).toBeGreaterThanOrEqual(0);
+});
+
+test('a chosen device that disappears falls back to the default and the person is told; a device that cannot be used is refused', async ({ page }) => {
+  await openApp(page, host);
+  await page.evaluate(BUNDLE);
+  const result = await page.evaluate(async () => {
+    window.notices = [];
+    window.bus = new window.TrunklineAudio.AudioBus(window.trunkline, { onNotice: (m: string) => window.notices.push(m), ringerDevice: 'unplugged-ringer' });
+    await window.bus.open();
+    let refused = '';
+    try {
+      await window.bus.setOutput('no-such-speaker');
+    } catch (error) {
+      refused = (error as Error).name;
+    }
+    const outputAfterRefusal = window.bus.devices.output;
+    // Chromium fires devicechange when the OS device list changes; the fake devices never change, so fire it as the OS would.
+    navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
+    return { refused, outputAfterRefusal };
+  });
+  expect(result.refused).toBe('NotFoundError');
+  expect(result.outputAfterRefusal).toBeNull();
+  // enumerateDevices takes a few hundred ms on a loaded machine.
+  await expect.poll(() => page.evaluate(() => window.notices.length as number)).toBe(1);
+  expect(await page.evaluate(() => ({ devices: window.bus.devices, notices: window.notices }))).toEqual({
+    devices: { input: null, output: null, ringer: null },
+    notices: ['The ringer device was disconnected; ringing on the default speaker.'],
+  });
 });

@@ -53,7 +53,7 @@ interface SinkableContext extends AudioContext {
 }
 
 /** How long to wait for ICE gathering on loopback (it takes milliseconds; the bus does not trickle). */
-const GATHERING_TIMEOUT_MS = 5000;
+const GATHERING_TIMEOUT_MS = 10_000;
 
 /** getUserMedia constraints: the three WebRTC processors on (SPEC "Audio"), mono. */
 export function microphoneConstraints(deviceId: string | null): MediaStreamConstraints {
@@ -213,12 +213,14 @@ export class AudioBus {
 
   /** Switches the microphone (null = default) on every call at once, without renegotiation (`replaceTrack`). */
   async setInput(deviceId: string | null): Promise<void> {
-    this.#input = deviceId;
     if (this.#state === 'closed' || !this.#pc) {
+      this.#input = deviceId;
       this.#emit();
       return;
     }
+    // A device that cannot be opened rejects here and the current one stays.
     const next = await navigator.mediaDevices.getUserMedia(microphoneConstraints(deviceId));
+    this.#input = deviceId;
     const track = next.getAudioTracks()[0]!;
     await Promise.all(this.#pc.getSenders().map((s) => s.replaceTrack(track)));
     this.#mic?.getTracks().forEach((t) => t.stop());
@@ -229,9 +231,18 @@ export class AudioBus {
 
   /** Plays the calls on `deviceId` (null = default) via `HTMLMediaElement.setSinkId`. */
   async setOutput(deviceId: string | null): Promise<void> {
+    const previous = this.#output;
     this.#output = deviceId;
-    await Promise.all([...this.#players.values()].map((p) => sink(p, deviceId)));
-    this.#emit();
+    try {
+      await Promise.all([...this.#players.values()].map((p) => sink(p, deviceId)));
+    } catch (error) {
+      // A device that cannot be used (NotFoundError): the calls stay where they were.
+      this.#output = previous;
+      await Promise.all([...this.#players.values()].map((p) => sink(p, previous))).catch(() => undefined);
+      throw error;
+    } finally {
+      this.#emit();
+    }
   }
 
   /** The ringer's device (null = default); applies to the next ring and to one ringing now. */
