@@ -24,6 +24,11 @@ export default defineConfig({
       args: [
         '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        // The phone's audio bus: Chromium's fake microphones/speakers, no permission prompt, WebRTC on
+        // 127.0.0.1 to the media host, and calls that play without a click (research/calls-design.md §3.3).
+        // A spec that needs a known microphone signal adds --use-file-for-fake-audio-capture=<wav> (audio-bus.spec.ts).
+        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection',
+        '--autoplay-policy=no-user-gesture-required',
       ],
     },
   },
