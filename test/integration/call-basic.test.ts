@@ -74,7 +74,15 @@ async function world(user: string, calls: Record<string, unknown> = {}, extra: R
     engine.addLine(lineConfig({ id: 'line', ...account(user), servers: [serverOf(primary), serverOf(backup)], calls: { rtpPortMin: 40000, rtpPortMax: 40999, ...calls }, ...extra }));
     await waitForLine(engine, 'line', registeredOn(0), 10_000, 'registered');
   }
-  const manager = new CallManager(engine, { mediaHost: async () => mediaHost });
+  // The file's one host outlives each manager: its shutdown must not stop it.
+  const shared = new Proxy(mediaHost, {
+    get: (target, key) => {
+      if (key === 'stop') return async () => undefined;
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const manager = new CallManager(engine, { mediaHost: async () => shared });
   const events: CallEvent[] = [];
   manager.on('event', (e) => events.push(e));
   cleanups.push(async () => {

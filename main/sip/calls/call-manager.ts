@@ -61,8 +61,7 @@ const FINAL_STATS_WAIT_MS = 500;
 export interface CallManagerOptions {
   /**
    * Gives the media host, called lazily on the first call (and again if it exited). Default: a
-   * forked Node child (`MediaHostClient.start`), which this manager owns and `shutdown` stops. A
-   * host given here belongs to the caller: `shutdown` leaves it running.
+   * forked Node child (`MediaHostClient.start`). `shutdown` stops the host it got either way.
    */
   mediaHost?: () => Promise<MediaHostClient>;
   clock?: Clock;
@@ -370,7 +369,7 @@ export class CallManager {
 
   /**
    * Hangs up every call (CANCEL/BYE, in parallel), waits at most `boundMs` for them, and stops the
-   * media host it started itself. New calls are refused from here on.
+   * media host. New calls are refused from here on.
    */
   async shutdown(boundMs = 3_000): Promise<void> {
     this.shuttingDown = true;
@@ -388,7 +387,7 @@ export class CallManager {
     this.hostStarting = null;
     const host = this.host ?? (starting ? await starting.catch(() => null) : null);
     this.host = null;
-    if (!this.options.mediaHost) await host?.stop(Math.min(2_000, boundMs)).catch(() => undefined);
+    await host?.stop(Math.min(2_000, boundMs)).catch(() => undefined);
   }
 
   // ── outgoing ─────────────────────────────────────────────────────────────────────────────
