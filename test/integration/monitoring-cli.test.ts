@@ -64,7 +64,7 @@ describe('monitor monitoring options', () => {
     const port = await freePort();
     const m = monitor(['--metrics', String(port)]);
     try {
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 20_000, 'monitor', m.err);
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000, 'monitor', m.err);
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(text).toContain('trunkline_line_registered{line="a"} 0');
       // Bound to 127.0.0.1 itself, not to every address: another loopback address is refused.

@@ -97,7 +97,7 @@ describe('Prometheus scrapes two monitors; Alertmanager pages TrunkDown', () => 
       }));
       monitors.push(monitor(['--config', config, '--json', '--metrics', `127.0.0.1:${port}`, '--metrics-auth-file', authFile]));
     }
-    await Promise.all(monitors.map((m, i) => waitForHttp(`http://127.0.0.1:${ports[i]}/readyz`, 20_000, 'monitor', m.err)));
+    await Promise.all(monitors.map((m, i) => waitForHttp(`http://127.0.0.1:${ports[i]}/readyz`, 60_000, 'monitor', m.err)));
     const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`;
     alertmanager = await startAlertmanager({ webhookUrl: webhook });
     prometheus = await startPrometheus({

@@ -92,7 +92,7 @@ describe('scheduled test calls from the monitor', () => {
       stdout.split('\n').filter((l) => l.includes('"event":"test-call"')).map((l) => JSON.parse(l) as TestCallEvent).filter((e) => e.line === line);
     const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     try {
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 20_000, 'monitor', () => stderr);
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000, 'monitor', () => stderr);
       await eventually(() => testCalls('tc-ok').length >= 1 && testCalls('tc-404').length >= 1, 30_000, `a test call result for each line (stderr: ${stderr.slice(-2000)})`);
 
       const [answered] = testCalls('tc-ok');
