@@ -273,7 +273,10 @@ class MiniUas {
         clearInterval(resend);
         reject(new Error('mini UAS: no answer to REGISTER within 15 s'));
       }, 15_000);
+      const cseq = /^CSeq: (\d+)/m.exec(text)?.[1];
       this.waiting = (msg) => {
+        // A late answer to a retransmission of the previous request is not ours.
+        if (/^CSeq: (\d+)/m.exec(msg)?.[1] !== cseq) return;
         clearTimeout(timer);
         clearInterval(resend);
         this.waiting = null;
