@@ -12,7 +12,7 @@ import type { MediaHostCarrier } from './media-host-carrier';
 import { forkMediaHost } from './media-host-carrier';
 import type {
   BusOpenResult, ConfigureParams, DtmfResult, MediaCommand, MediaCommands, MediaEvents, MediaHostMessage, MediaRequest,
-  MediaStats, OpenParams, OpenResult, SessionSourceSpec,
+  MediaStats, OpenParams, OpenResult, SessionSourceSpec, WebrtcResult,
 } from './media-protocol';
 
 /** Events of the client: the host's pushed events plus `exit` when the child is gone. */
@@ -146,6 +146,21 @@ export class MediaHostClient {
   /** Ends the session: RTCP BYE, recording finalised, ports freed; returns the final statistics. */
   close(session: string): Promise<MediaStats> {
     return this.request('close', { session });
+  }
+
+  /** Our SDP offer from the session's webrtc leg (created on first use, ICE on `iceAddress`). */
+  webrtcOffer(session: string, iceAddress: string): Promise<WebrtcResult> {
+    return this.request('webrtc-offer', { session, iceAddress });
+  }
+
+  /** Our SDP answer to a WebRTC far end's offer, from the session's webrtc leg. */
+  webrtcAnswer(session: string, iceAddress: string, sdpOffer: string): Promise<WebrtcResult> {
+    return this.request('webrtc-answer', { session, iceAddress, sdpOffer });
+  }
+
+  /** Applies the far end's answer to the leg's last offer. */
+  webrtcAccept(session: string, sdpAnswer: string): Promise<WebrtcResult> {
+    return this.request('webrtc-accept', { session, sdpAnswer });
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */

@@ -10,6 +10,7 @@ import { isMediaCommand, validateParams } from './media-request-validation';
 import { MediaSession } from './media-session';
 import { BusLink } from './bus-link';
 import { BusPeer } from './bus-peer';
+import { WebrtcLegs } from './webrtc-legs';
 
 export interface MediaHostDeps {
   clock: Clock;
@@ -25,8 +26,16 @@ export class MediaHost {
   /** Audio buses by id (`bus-open`), and the session ↔ bus transceiver links (`source` kind bus). */
   private readonly buses = new Map<string, BusPeer>();
   private readonly links = new Map<string, BusLink>();
+  /** Trunk legs toward WebRTC far ends (`webrtc-*` commands), bridged to their sessions. */
+  private readonly webrtc: WebrtcLegs;
 
-  constructor(private readonly deps: MediaHostDeps) {}
+  constructor(private readonly deps: MediaHostDeps) {
+    this.webrtc = new WebrtcLegs({
+      clock: deps.clock,
+      emitState: (payload) => deps.post({ kind: 'event', event: 'webrtc-state', payload }),
+      fault: (session, error) => deps.post({ kind: 'event', event: 'error', payload: { session, message: error.message } }),
+    });
+  }
 
   /** Handles one raw message from the parent. Never throws. */
   async handle(message: unknown): Promise<void> {
@@ -101,7 +110,12 @@ export class MediaHost {
       case 'close':
         this.unlink(session.id);
         this.sessions.delete(session.id);
+        await this.webrtc.close(session.id);
         return (await session.close()) as Result;
+      case 'webrtc-offer':
+      case 'webrtc-answer':
+      case 'webrtc-accept':
+        return (await this.webrtc.run(session, command, p as MediaCommands['webrtc-offer' | 'webrtc-answer' | 'webrtc-accept']['params'])) as Result;
       default:
         throw new Error(`command: unknown "${String(command)}"`);
     }
@@ -159,6 +173,6 @@ export class MediaHost {
     this.sessions.clear();
     const buses = [...this.buses.values()];
     this.buses.clear();
-    await Promise.all([...sessions.map((s) => s.close()), ...buses.map((b) => b.close())]);
+    await Promise.all([...sessions.map((s) => s.close()), ...buses.map((b) => b.close()), this.webrtc.closeAll()]);
   }
 }

@@ -208,6 +208,38 @@ export interface MediaStats {
   sendIntervalMs: { p50: number; p99: number; max: number; count: number } | null;
 }
 
+/**
+ * `webrtc-offer` / `webrtc-answer` / `webrtc-accept`: the session's trunk leg toward a WebRTC far
+ * end (line `calls.mediaMode: "webrtc"`, `webrtc-leg.ts`). The session must be open on 127.0.0.1;
+ * the first of these creates a werift peer (ICE host candidates on `iceAddress`, DTLS-SRTP) bridged
+ * to it. The engine then `configure`s the session with remote 127.0.0.1:`bridgePort`.
+ */
+export interface WebrtcOfferParams {
+  session: string;
+  /** IPv4 address that reaches the SIP server: ICE gathers host candidates there only. */
+  iceAddress: string;
+}
+
+export interface WebrtcAnswerParams extends WebrtcOfferParams {
+  /** The far end's offer (SDP, `v=0…`). */
+  sdpOffer: string;
+}
+
+export interface WebrtcAcceptParams {
+  session: string;
+  /** The far end's answer to our last `webrtc-offer`. */
+  sdpAnswer: string;
+}
+
+export interface WebrtcResult {
+  /** Our SDP (offer or answer), complete with candidates: SIP does not trickle. */
+  sdp: string;
+  /** Bridge port on 127.0.0.1: configure the session's remote RTP/RTCP port with it. */
+  bridgePort: number;
+  /** What was negotiated (after an answer either way), else null. */
+  format: { codec: G711Codec; payloadType: number; telephoneEventPayloadType: number | null } | null;
+}
+
 /** Every command: its parameters and its answer value. */
 export interface MediaCommands {
   open: { params: OpenParams; result: OpenResult };
@@ -221,6 +253,9 @@ export interface MediaCommands {
   'bus-open': { params: BusOpenParams; result: BusOpenResult };
   /** Closes the bus; sessions relaying through it fall back to silence. */
   'bus-close': { params: BusParams; result: null };
+  'webrtc-offer': { params: WebrtcOfferParams; result: WebrtcResult };
+  'webrtc-answer': { params: WebrtcAnswerParams; result: WebrtcResult };
+  'webrtc-accept': { params: WebrtcAcceptParams; result: WebrtcResult };
 }
 
 export type MediaCommand = keyof MediaCommands;
@@ -237,6 +272,8 @@ export interface MediaEvents {
   stats: MediaStats;
   /** The bus's connection changed (W3C RTCPeerConnectionState). */
   'bus-state': { bus: string; state: 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed' };
+  /** A webrtc leg's connection changed; `elapsedMs` since the leg was created (ICE + DTLS setup time). */
+  'webrtc-state': { session: string; state: 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed'; elapsedMs: number };
   /** A fault inside the host (session null when not tied to one). The host keeps running. */
   error: { session: string | null; message: string };
 }

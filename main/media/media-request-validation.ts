@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import type {
   BusOpenParams, BusParams, ConfigureParams, DtmfParams, MediaCommand, MediaCommands, MuteParams, OpenParams, RecordParams,
-  SessionParams, SessionSourceSpec, SourceParams, SrtpKeys,
+  SessionParams, SessionSourceSpec, SourceParams, SrtpKeys, WebrtcAcceptParams, WebrtcAnswerParams, WebrtcOfferParams,
 } from './media-protocol';
 
 /** Largest bus SDP accepted from the renderer (a few audio transceivers take ~2 KB each). */
@@ -151,6 +151,27 @@ function validateBus(o: Fields): BusParams {
   return { bus: string(o, 'bus') };
 }
 
+function validateWebrtcOffer(o: Fields): WebrtcOfferParams {
+  const iceAddress = ipAddress(o, 'iceAddress');
+  if (isIP(iceAddress) !== 4) throw new Error(`iceAddress: must be an IPv4 address (got "${iceAddress}")`);
+  return { session: session(o), iceAddress };
+}
+
+function webrtcSdp(o: Fields, field: string): string {
+  const sdp = string(o, field);
+  if (sdp.length > MAX_BUS_SDP_LENGTH) throw new Error(`${field}: must be at most ${MAX_BUS_SDP_LENGTH} characters (got ${sdp.length})`);
+  if (!sdp.startsWith('v=0')) throw new Error(`${field}: must be an SDP body starting with "v=0"`);
+  return sdp;
+}
+
+function validateWebrtcAnswer(o: Fields): WebrtcAnswerParams {
+  return { ...validateWebrtcOffer(o), sdpOffer: webrtcSdp(o, 'sdpOffer') };
+}
+
+function validateWebrtcAccept(o: Fields): WebrtcAcceptParams {
+  return { session: session(o), sdpAnswer: webrtcSdp(o, 'sdpAnswer') };
+}
+
 const validators: { [C in MediaCommand]: (o: Fields) => MediaCommands[C]['params'] } = {
   open: validateOpen,
   configure: validateConfigure,
@@ -162,6 +183,9 @@ const validators: { [C in MediaCommand]: (o: Fields) => MediaCommands[C]['params
   close: validateSession,
   'bus-open': validateBusOpen,
   'bus-close': validateBus,
+  'webrtc-offer': validateWebrtcOffer,
+  'webrtc-answer': validateWebrtcAnswer,
+  'webrtc-accept': validateWebrtcAccept,
 };
 
 export function isMediaCommand(command: unknown): command is MediaCommand {

@@ -39,6 +39,8 @@ export interface CallMediaSettings {
   onError?: MediaPeerOptions['onError'];
   random?: Random;
   randomBytes?: (size: number) => Buffer;
+  /** Line `calls.mediaMode: "webrtc"`: ICE + DTLS-SRTP through the media host's werift leg. */
+  webrtc?: MediaPeerOptions['webrtc'];
 }
 
 /** The part of JsSIP's `CallOptions`/`AnswerOptions` that media needs. */

@@ -45,6 +45,8 @@ import { directionSends } from './media-port';
 import type { AcceptedOffer, LocalMediaPolicy, MediaPlan, SrtpMode } from './sdp-offer-answer';
 import { acceptOffer, buildAnswer, buildOffer, readAnswer, SdpOrigin } from './sdp-offer-answer';
 import type { AudioTrackStub } from './media-stream-stub';
+import type { WebrtcPeerOptions } from './webrtc-media-peer';
+import { WebrtcMediaPeer } from './webrtc-media-peer';
 
 /** JsSIP's hold flags, `RTCSession.isOnHold()`. */
 export interface HoldState {
@@ -80,6 +82,11 @@ export interface MediaPeerOptions {
   random?: Random;
   /** For SDES master keys (default: node:crypto). */
   randomBytes?: (size: number) => Buffer;
+  /**
+   * Line `calls.mediaMode: "webrtc"`: the constructor returns a {@link WebrtcMediaPeer} instead,
+   * which passes a werift peer's SDP (ICE + DTLS-SRTP) through to JsSIP.
+   */
+  webrtc?: WebrtcPeerOptions;
 }
 
 /**
@@ -188,6 +195,9 @@ export class MediaPeer {
     this.options = options;
     this.policy = { codecs: [...options.codecs], srtp: options.srtp };
     this.shared = options.shared ?? createSharedCallMedia(options);
+    // One global RTCPeerConnection serves every line (calls-design §1.1): webrtc lines get their own peer.
+    // (The options object itself, not a copy: CallMedia.bindSession sets holdState on it after ua.call().)
+    if (options.webrtc) return new WebrtcMediaPeer(Object.assign(options, { shared: this.shared })) as unknown as MediaPeer;
     // This peer now owns the call's media: a port kept by the previous peer is closed by this one.
     this.shared.keepForNextPeer = false;
     this.unsubscribes.push(options.mediaPort.onInactive(() => this.onMediaInactive()));
