@@ -14,7 +14,8 @@
  * 4. CPU and RSS of the media host child for 1, 10 and 50 concurrent calls, each sending a tone and
  *    recording what comes back (the far end echoes).
  *
- *   npm run bench:calls [-- --quick]     --quick: 5 calls per setup series, 1 and 10 concurrent calls
+ *   npm run bench:calls [-- --quick] [-- --only 1,4]
+ *   --quick: 5 calls per setup series, 1 and 10 concurrent calls; --only: just those sections
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -38,6 +39,8 @@ const quick = process.argv.includes('--quick');
 const SETUP_CALLS = quick ? 5 : 20;
 const CONCURRENCY = quick ? [1, 10] : [1, 10, 50];
 const SCALE_LINES = 1_000;
+const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
+const sections = new Set(process.argv.includes('--only') && onlyArg ? onlyArg.split(',').map(Number) : [1, 2, 3, 4]);
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** c1…c99 for calls, s0…s999 for the 1,000-line registration load, mini UAS users m*. */
@@ -609,11 +612,13 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tl-bench-calls-'));
   try {
     console.log(`Trunkline calls benchmark — node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, loopback Kamailio ${primary.ip} / ${backup.ip}${quick ? ' (quick)' : ''}`);
-    await setupTimes(primary);
-    await failoverTimes(primary, backup);
-    await rtpPacing(primary, backup);
-    console.log('\n4. Media host process (one child for all calls): CPU and RSS, far end echoes RTP');
-    for (const count of CONCURRENCY) await mediaLoad(primary, count, dir);
+    if (sections.has(1)) await setupTimes(primary);
+    if (sections.has(2)) await failoverTimes(primary, backup);
+    if (sections.has(3)) await rtpPacing(primary, backup);
+    if (sections.has(4)) {
+      console.log('\n4. Media host process (one child for all calls): CPU and RSS, far end echoes RTP');
+      for (const count of CONCURRENCY) await mediaLoad(primary, count, dir);
+    }
     console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
