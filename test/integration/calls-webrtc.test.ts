@@ -45,6 +45,8 @@ window.startPhone = (wsUrl, uri, password) => new Promise((resolve, reject) => {
     session.on('ended', (x) => window.log.push('ended ' + x.cause));
     session.on('failed', (x) => window.log.push('failed ' + x.cause));
     session.on('confirmed', () => window.log.push('confirmed'));
+    session.on('hold', (x) => window.log.push('hold ' + x.originator));
+    session.on('unhold', (x) => window.log.push('unhold ' + x.originator));
     if (e.originator === 'remote') {
       session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
     } else {
@@ -72,6 +74,7 @@ window.call = (target) => {
   watch(session.connection);
   return true;
 };
+window.sendDtmf = (digits) => { window.session.sendDTMF(digits, { transportType: 'RFC2833', duration: 120, interToneGap: 120 }); return true; };
 window.hangup = () => { if (window.session && !window.session.isEnded()) window.session.terminate(); return true; };
 /** The strongest frequency bin of the remote audio now, and its level in dB. */
 window.peak = () => {
@@ -87,6 +90,7 @@ window.inbound = async () => {
     if (r.type === 'inbound-rtp' && r.kind === 'audio') Object.assign(out, { packetsReceived: r.packetsReceived, totalAudioEnergy: r.totalAudioEnergy, codecId: r.codecId });
     if (r.type === 'codec') out['codec:' + r.id] = r.mimeType;
     if (r.type === 'transport') out.dtlsState = r.dtlsState;
+    if (r.type === 'outbound-rtp' && r.kind === 'audio') out.packetsSent = r.packetsSent;
   });
   out.codec = out['codec:' + out.codecId];
   return out;
@@ -131,7 +135,7 @@ async function waitInPage<T>(probe: () => Promise<T | null | undefined | false>,
 }
 
 interface Peak { hz: number; db: number; state: string }
-interface Inbound { packetsReceived?: number; totalAudioEnergy?: number; codec?: string; dtlsState?: string }
+interface Inbound { packetsSent?: number; packetsReceived?: number; totalAudioEnergy?: number; codec?: string; dtlsState?: string }
 
 beforeAll(async () => {
   kam = await startKamailio({ name: 'calls-webrtc', users: USERS, domain: DOMAIN });
@@ -214,5 +218,41 @@ describe('WebRTC far end (ws, mediaMode webrtc)', () => {
     expect(end.stats?.packetsReceived ?? 0).toBeGreaterThan(50);
     const margin = await toneMargin(ours, 440, { from: 0.5 });
     expect(margin.marginDb, JSON.stringify(margin)).toBeGreaterThan(30);
+  }, 40_000);
+
+  it('hold/resume by re-INVITE and RFC 4733 DTMF both ways over the DTLS-SRTP leg', async () => {
+    const call = await world.calls.dial('webrtc', PAGE_USER, { source: tone(1000) });
+    await waitForCall(world, call.id, connected, 15_000, 'connected');
+    await expectPageHearsOurTone();
+    const inbound = (): Promise<Inbound | null> => page.evaluate(() => (window as unknown as { inbound(): Promise<Inbound | null> }).inbound());
+    const log = (): Promise<string[]> => page.evaluate(() => (window as unknown as { log: string[] }).log);
+
+    // DTMF from the page (RTCDTMFSender → RFC 4733 over SRTP) reaches us as call events.
+    await page.evaluate(() => (window as unknown as { sendDtmf(d: string): boolean }).sendDtmf('159'));
+    const digits = async (): Promise<string> => world.events.filter((e) => e.call === call.id && e.event === 'dtmf').map((e) => (e as { digit?: string }).digit).join('');
+    await waitInPage(async () => ((await digits()) === '159' ? true : null), 8_000, 'DTMF 159 from the page');
+
+    // Ours go out as RFC 4733 on the same SRTP leg (Chromium does not surface received events: no error is the check).
+    world.calls.sendDtmf(call.id, '2#');
+
+    // Our hold: re-INVITE a=sendonly (JsSIP's mangling of the leg's re-offer); the page sees a remote hold.
+    await world.calls.hold(call.id);
+    await waitInPage(async () => ((await log()).includes('hold remote') ? true : null), 5_000, 'remote hold in the page');
+    // Let the last RFC 4733 packets of "2#" (they still go out on hold) drain first.
+    await new Promise((r) => setTimeout(r, 800));
+    const onHold = (await inbound())!;
+    await new Promise((r) => setTimeout(r, 1_000));
+    const stillOnHold = (await inbound())!;
+    // JsSIP disables the track on hold, so our audio stops (a 1 s window would hold ~50 packets).
+    expect((stillOnHold.packetsReceived ?? 0) - (onHold.packetsReceived ?? 0)).toBeLessThan(3);
+
+    await world.calls.resume(call.id);
+    await waitInPage(async () => ((await log()).includes('unhold remote') ? true : null), 5_000, 'remote unhold in the page');
+    await waitInPage(async () => {
+      const now = await inbound();
+      return now && (now.packetsReceived ?? 0) > (stillOnHold.packetsReceived ?? 0) + 25 ? now : null;
+    }, 5_000, 'our audio again after resume');
+    await world.calls.hangup(call.id);
+    await waitForCall(world, call.id, ended, 5_000, 'ended');
   }, 40_000);
 });
