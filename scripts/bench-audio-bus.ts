@@ -226,3 +226,69 @@ export async function benchAudioBus(browser: Browser, options: { bursts?: number
     await host.stop();
   }
 }
+
+/** Transit percentiles, ms. */
+export interface TransitFigures {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  n: number;
+}
+
+/**
+ * The relay hop alone, without Chromium or NetEQ: a werift peer in this process plays the renderer,
+ * a UDP socket the trunk's far end; each packet carries its send time (performance.now()) in its
+ * payload, so transit = arrival − send through the media host (SRTP both ends, relay, renumbering).
+ * 20 ms pacing, `packets` each way at once.
+ */
+export async function benchRelayHop(packets = 250): Promise<{ busToTrunk: TransitFigures; trunkToBus: TransitFigures }> {
+  const { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } = await import('werift');
+  const host = await MediaHostClient.start({ requestTimeoutMs: 10_000 });
+  const pc = new RTCPeerConnection({
+    codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 })], video: [] },
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceInterfaceAddresses: { udp4: '127.0.0.1' },
+    iceUseIpv6: false,
+  });
+  const far = createSocket('udp4');
+  const up: number[] = [];
+  const down: number[] = [];
+  try {
+    pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((p) => down.push(performance.now() - p.payload.readDoubleBE(0))));
+    const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+    await pc.setLocalDescription(await pc.createOffer());
+    while (pc.iceGatheringState !== 'complete') await new Promise((r) => setTimeout(r, 10));
+    const { sdpAnswer, mids } = await host.openBus('hop', pc.localDescription!.sdp);
+    await pc.setRemoteDescription({ type: 'answer', sdp: sdpAnswer });
+    for (let i = 0; i < 500 && pc.connectionState !== 'connected'; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise<void>((resolve) => far.bind(0, '127.0.0.1', resolve));
+    far.on('message', (msg) => {
+      if (msg[1]! >= 192 && msg[1]! <= 223) return; // RTCP
+      if (msg.length >= 20) up.push(performance.now() - msg.readDoubleBE(12));
+    });
+    const { rtpPort } = await host.open({ session: 'hop', localAddress: '127.0.0.1', portMin: 45000, portMax: 45999 });
+    await host.setSource('hop', { kind: 'bus', bus: 'hop', mid: mids[0]! });
+    await host.configure({ session: 'hop', remoteAddress: '127.0.0.1', remoteRtpPort: (far.address() as AddressInfo).port, codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: null, direction: 'sendrecv', inactivityTimeoutMs: 0 });
+    for (let i = 0; i < packets; i++) {
+      const a = Buffer.alloc(160);
+      a.writeDoubleBE(performance.now(), 0);
+      await transceiver.sender.sendRtp(new RtpPacket(new RtpHeader({ payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc: 1 }), a));
+      const b = Buffer.alloc(160);
+      b.writeDoubleBE(performance.now(), 0);
+      far.send(new RtpPacket(new RtpHeader({ payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc: 9 }), b).serialize(), rtpPort, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    await pc.close();
+    far.close();
+    await host.stop();
+  }
+  const figures = (values: number[]): TransitFigures => {
+    const x = [...values].sort((m, n) => m - n);
+    const at = (q: number) => x[Math.min(x.length - 1, Math.floor(q * x.length))] ?? Number.NaN;
+    return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: x.at(-1) ?? Number.NaN, n: x.length };
+  };
+  return { busToTrunk: figures(up), trunkToBus: figures(down) };
+}

@@ -22,7 +22,7 @@ import type { CDPSession, Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
 import { DEFAULT_RENDERER_DIR, startDevHost } from '../main/devhost/dev-host';
 import { syntheticEngine, syntheticLines } from '../main/devhost/synthetic-lines';
-import { benchAudioBus } from './bench-audio-bus';
+import { benchAudioBus, benchRelayHop } from './bench-audio-bus';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -161,6 +161,9 @@ async function main(): Promise<void> {
     console.log(`audio bus added latency  ${ms(bus.addedEachWayMs.median)} each way (median of ${bus.addedEachWayMs.n} paired bursts, p90 ${ms(bus.addedEachWayMs.p90)})   target ≤ 20 ms`);
     console.log(`  baseline page→page ${ms(bus.baselineMs.median)} one way; bus round trip ${ms(bus.busRoundTripMs.median)}; NetEQ delay baseline ${ms(bus.jitterBufferMs.baseline)}, bus ${ms(bus.jitterBufferMs.bus)}; arrival jitter ${ms(bus.arrivalJitterMs.baseline)} vs ${ms(bus.arrivalJitterMs.bus)}`);
     console.log(`main thread busy         ${pct(bus.mainThreadBusy)} during a bus call (audio playing through <audio>)   target ≤ 5 %`);
+    const hop = await benchRelayHop();
+    const t = (f: { p50: number; p90: number; p99: number; max: number }) => `p50 ${ms(f.p50)}, p90 ${ms(f.p90)}, p99 ${ms(f.p99)}, max ${ms(f.max)}`;
+    console.log(`audio bus relay hop      bus→trunk ${t(hop.busToTrunk)}; trunk→bus ${t(hop.trunkToBus)} (werift in Node both ends, no Chromium)`);
     // NetEQ sizes its buffer from how late audio arrives and plays: on a loaded machine both paths buffer more, and unevenly.
     console.log(`  (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores; the latency figures mean little above ~1 per core)`);
   } finally {
