@@ -200,8 +200,9 @@ export class MediaSession {
    * no music on hold to play them. @returns whether it went out (mute, hold, no far end: not).
    */
   relayToTrunk(packet: RelayedPacket): boolean {
-    if (this.closed || this.config?.direction !== 'sendrecv') return false;
-    return this.sender.relay(this.sendStream(), packet, this.deps.clock.now());
+    if (this.closed) return false;
+    // A null stream still tells the sender a packet was held back: the first one after carries the marker.
+    return this.sender.relay(this.config?.direction === 'sendrecv' ? this.sendStream() : null, packet, this.deps.clock.now());
   }
 
   /** Starts (or replaces) the recording; null stops it. Resolves once the file is ready or finalised. */

@@ -245,3 +245,38 @@ it('refuses bad bus requests with the field named', async () => {
   await expect(host.closeBus('never')).rejects.toThrow(/bus: "never" is not open/);
   await expect(host.setSource('no-session', { kind: 'bus', bus: 'b', mid: '0' })).rejects.toThrow(/session: "no-session" is not open/);
 });
+
+it('sends the microphone only while the stream is sendrecv: our hold (sendonly) and theirs (recvonly) carry nothing from the bus', async () => {
+  const far = await farEnd();
+  const r = await renderer(1);
+  const [mid] = await connectBus('hold', r);
+  await openTrunk('call-h', far, 'PCMU', 0, 101);
+  await host.setSource('call-h', { kind: 'bus', bus: 'hold', mid: mid! });
+  const sender = r.transceivers[0]!.sender;
+  let seq = 0;
+  const burst = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      seq++;
+      await sender.sendRtp(new RtpPacket(new RtpHeader({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 1 }), Buffer.alloc(160, 0x55)));
+      await sleep(20);
+    }
+    await sleep(150);
+  };
+  const fromBus = (): number => far.packets.filter((p) => p.payload[0] === 0x55).length;
+  await burst(5);
+  expect(fromBus()).toBe(5);
+  for (const direction of ['sendonly', 'recvonly', 'inactive'] as const) {
+    await host.configure({ session: 'call-h', remoteAddress: LOOPBACK, remoteRtpPort: far.port, codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101, direction });
+    await burst(5);
+    expect(fromBus(), direction).toBe(5);
+  }
+  await host.configure({ session: 'call-h', remoteAddress: LOOPBACK, remoteRtpPort: far.port, codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101, direction: 'sendrecv' });
+  await burst(5);
+  expect(fromBus()).toBe(10);
+  const resumed = far.packets.filter((p) => p.payload[0] === 0x55)[5]!;
+  expect(resumed.marker).toBe(true); // first audio after the hold
+  await host.close('call-h');
+  await host.closeBus('hold');
+  await r.pc.close();
+  far.socket.close();
+});
