@@ -272,8 +272,12 @@ export interface MediaEvents {
   stats: MediaStats;
   /** The bus's connection changed (W3C RTCPeerConnectionState). */
   'bus-state': { bus: string; state: 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed' };
-  /** A webrtc leg's connection changed; `elapsedMs` since the leg was created (ICE + DTLS setup time). */
-  'webrtc-state': { session: string; state: 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed'; elapsedMs: number };
+  /**
+   * A webrtc leg's connection changed. `elapsedMs`: since the leg was created (for an outgoing call
+   * this includes the far end answering); `sinceRemoteSdpMs`: since the far end's SDP was applied
+   * (ICE checks + DTLS handshake), null before.
+   */
+  'webrtc-state': { session: string; state: 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed'; elapsedMs: number; sinceRemoteSdpMs: number | null };
   /** A fault inside the host (session null when not tied to one). The host keeps running. */
   error: { session: string | null; message: string };
 }

@@ -18,6 +18,8 @@ export interface WebrtcLegsDeps {
 
 export class WebrtcLegs {
   private readonly legs = new Map<string, Promise<WebrtcLeg>>();
+  /** When each session's leg last had the far end's SDP applied (for `sinceRemoteSdpMs`). */
+  private readonly remoteSdpAt = new Map<string, number>();
 
   constructor(private readonly deps: WebrtcLegsDeps) {}
 
@@ -32,6 +34,7 @@ export class WebrtcLegs {
       if (!leg) throw new Error(`session: "${session.id}" has no webrtc leg (webrtc-offer first)`);
       try {
         await leg.acceptAnswer((params as MediaCommands['webrtc-accept']['params']).sdpAnswer);
+        this.remoteSdpAt.set(session.id, this.deps.clock.now());
       } catch (error) {
         throw new Error(`sdpAnswer: the webrtc leg refused it: ${(error as Error).message}`);
       }
@@ -42,6 +45,7 @@ export class WebrtcLegs {
     if (command === 'webrtc-offer') return { sdp: await leg.offer(), bridgePort: leg.bridgePort, format: leg.format() };
     let sdp: string;
     try {
+      this.remoteSdpAt.set(session.id, this.deps.clock.now());
       sdp = await leg.answer((params as MediaCommands['webrtc-answer']['params']).sdpOffer);
     } catch (error) {
       throw new Error(`sdpOffer: the webrtc leg could not answer it: ${(error as Error).message}`);
@@ -53,6 +57,7 @@ export class WebrtcLegs {
   async close(session: string): Promise<void> {
     const leg = this.legs.get(session);
     this.legs.delete(session);
+    this.remoteSdpAt.delete(session);
     if (leg) await (await leg.catch(() => null))?.close();
   }
 
@@ -67,7 +72,11 @@ export class WebrtcLegs {
       leg = WebrtcLeg.create({
         iceAddress,
         sessionRtpPort: session.rtpPort,
-        onState: (state) => this.deps.emitState({ session: session.id, state, elapsedMs: this.deps.clock.now() - createdAt }),
+        onState: (state) => {
+          const now = this.deps.clock.now();
+          const remoteAt = this.remoteSdpAt.get(session.id);
+          this.deps.emitState({ session: session.id, state, elapsedMs: now - createdAt, sinceRemoteSdpMs: remoteAt === undefined ? null : now - remoteAt });
+        },
         onError: (error) => this.deps.fault(session.id, error),
       });
       this.legs.set(session.id, leg);

@@ -28,7 +28,7 @@ let world: CallWorld;
 let http: Server;
 let browser: Browser;
 let page: Page;
-const setupFigures: number[] = [];
+const setupFigures: string[] = [];
 
 /** The page: JsSIP over WS, auto-answer with the fake microphone, an AnalyserNode on what it receives. */
 const PAGE_HTML = `<!doctype html><meta charset="utf-8"><script src="/jssip.js"></script><script>
@@ -125,7 +125,7 @@ async function waitInPage<T>(probe: () => Promise<T | null | undefined | false>,
     if (value) return value;
     if (Date.now() > end) {
       const state = await page.evaluate(async () => {
-        const w = window as unknown as { log: string[]; inbound(): Promise<unknown>; peak(): unknown };
+        const w = globalThis as unknown as { log: string[]; inbound(): Promise<unknown>; peak(): unknown };
         return { log: w.log, inbound: await w.inbound(), peak: w.peak() };
       });
       throw new Error(`${what} not seen within ${timeoutMs} ms; page ${JSON.stringify(state)}; calls ${JSON.stringify([...world.snapshots.values()].map((c) => c.stats))}`);
@@ -141,7 +141,7 @@ beforeAll(async () => {
   kam = await startKamailio({ name: 'calls-webrtc', users: USERS, domain: DOMAIN });
   world = await startCallWorld();
   mediaHostOf(world).on('webrtc-state', (e) => {
-    if (e.state === 'connected') setupFigures.push(e.elapsedMs);
+    if (e.state === 'connected') setupFigures.push(`${e.sinceRemoteSdpMs?.toFixed(0)} ms after the far end's SDP (${e.elapsedMs.toFixed(0)} ms after the leg was created)`);
   });
   const toneWav = join(world.dir, 'mic-440.wav');
   await makeToneWav(toneWav, { frequencyHz: 440, seconds: 30, sampleRate: 48_000, amplitude: 0.5 });
@@ -159,7 +159,7 @@ beforeAll(async () => {
   });
   await page.goto(url);
   await page.evaluate(
-    ([ws, uri, password]) => (window as unknown as { startPhone(a: string, b: string, c: string): Promise<boolean> }).startPhone(ws!, uri!, password!),
+    ([ws, uri, password]) => (globalThis as unknown as { startPhone(a: string, b: string, c: string): Promise<boolean> }).startPhone(ws!, uri!, password!),
     [`ws://${kam.ip}:${kam.ports.ws}`, `sip:${PAGE_USER}@${DOMAIN}`, USERS[PAGE_USER]!],
   );
   await addRegisteredLine(world, callLine('webrtc', OUR_USER, [serverOf(kam, 'ws')], { mediaMode: 'webrtc', codecs: ['PCMU', 'PCMA'] }));
@@ -170,19 +170,19 @@ afterAll(async () => {
   await new Promise((resolve) => (http ? http.close(resolve) : resolve(undefined)));
   await world?.close();
   await kam?.stop();
-  if (setupFigures.length) console.log(`webrtc leg ICE+DTLS connected after ${setupFigures.join(', ')} ms (from leg creation)`);
+  if (setupFigures.length) console.log(`webrtc leg ICE+DTLS connected: ${setupFigures.join('; ')}`);
 });
 
 async function expectPageHearsOurTone(): Promise<{ peak: Peak; inbound: Inbound }> {
   const inbound = await waitInPage(async () => {
-    const s = await page.evaluate(() => (window as unknown as { inbound(): Promise<Inbound | null> }).inbound());
+    const s = await page.evaluate(() => (globalThis as unknown as { inbound(): Promise<Inbound | null> }).inbound());
     // (totalAudioEnergy stays 0 here: headless Chromium plays out nowhere; the analyser taps the track.)
     return s && (s.packetsReceived ?? 0) > 50 ? s : null;
   }, 10_000, 'inbound audio in the page');
   expect(inbound.codec).toMatch(/PCM[UA]/);
   expect(inbound.dtlsState).toBe('connected');
   const peak = await waitInPage(async () => {
-    const p = await page.evaluate(() => (window as unknown as { peak(): Peak | null }).peak());
+    const p = await page.evaluate(() => (globalThis as unknown as { peak(): Peak | null }).peak());
     return p && p.db > -60 && Math.abs(p.hz - 1000) < 30 ? p : null;
   }, 5_000, 'a 1 kHz peak in the page');
   return { peak, inbound };
@@ -205,7 +205,7 @@ describe('WebRTC far end (ws, mediaMode webrtc)', () => {
 
   it('the JsSIP page dials us and we answer: audio both ways', async () => {
     const before = world.incoming.length;
-    await page.evaluate((target) => (window as unknown as { call(t: string): boolean }).call(target), `sip:${OUR_USER}@${DOMAIN}`);
+    await page.evaluate((target) => (globalThis as unknown as { call(t: string): boolean }).call(target), `sip:${OUR_USER}@${DOMAIN}`);
     const incoming = await nextIncoming(world, 10_000, before);
     const ours = join(world.dir, 'in.wav');
     await world.calls.answer(incoming.id, { source: tone(1000), recordPath: ours });
@@ -213,7 +213,7 @@ describe('WebRTC far end (ws, mediaMode webrtc)', () => {
     const { peak } = await expectPageHearsOurTone();
     console.log(`incoming: page peak ${peak.hz.toFixed(0)} Hz ${peak.db.toFixed(1)} dB`);
     await new Promise((r) => setTimeout(r, TALK_MS));
-    await page.evaluate(() => (window as unknown as { hangup(): boolean }).hangup());
+    await page.evaluate(() => (globalThis as unknown as { hangup(): boolean }).hangup());
     const end = await waitForCall(world, incoming.id, ended, 5_000, 'ended');
     expect(end.stats?.packetsReceived ?? 0).toBeGreaterThan(50);
     const margin = await toneMargin(ours, 440, { from: 0.5 });
@@ -224,11 +224,11 @@ describe('WebRTC far end (ws, mediaMode webrtc)', () => {
     const call = await world.calls.dial('webrtc', PAGE_USER, { source: tone(1000) });
     await waitForCall(world, call.id, connected, 15_000, 'connected');
     await expectPageHearsOurTone();
-    const inbound = (): Promise<Inbound | null> => page.evaluate(() => (window as unknown as { inbound(): Promise<Inbound | null> }).inbound());
-    const log = (): Promise<string[]> => page.evaluate(() => (window as unknown as { log: string[] }).log);
+    const inbound = (): Promise<Inbound | null> => page.evaluate(() => (globalThis as unknown as { inbound(): Promise<Inbound | null> }).inbound());
+    const log = (): Promise<string[]> => page.evaluate(() => (globalThis as unknown as { log: string[] }).log);
 
     // DTMF from the page (RTCDTMFSender → RFC 4733 over SRTP) reaches us as call events.
-    await page.evaluate(() => (window as unknown as { sendDtmf(d: string): boolean }).sendDtmf('159'));
+    await page.evaluate(() => (globalThis as unknown as { sendDtmf(d: string): boolean }).sendDtmf('159'));
     const digits = async (): Promise<string> => world.events.filter((e) => e.call === call.id && e.event === 'dtmf').map((e) => (e as { digit?: string }).digit).join('');
     await waitInPage(async () => ((await digits()) === '159' ? true : null), 8_000, 'DTMF 159 from the page');
 
