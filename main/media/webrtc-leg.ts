@@ -32,6 +32,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
 import type { RTCRtpTransceiver } from 'werift';
+import { keepCandidatesOn } from './bus-peer';
 import type { LegFormat } from './bus-relay';
 import type { G711Codec } from './media-protocol';
 
@@ -211,7 +212,8 @@ export class WebrtcLeg {
     await this.gathered();
     const sdp = this.pc.localDescription?.sdp;
     if (!sdp) throw new Error('webrtc leg: no local description after setLocalDescription');
-    return sdp;
+    // werift may also gather on other interfaces: the far end gets only the address toward the server.
+    return keepCandidatesOn(sdp, this.options.iceAddress);
   }
 
   private gathered(): Promise<void> {
