@@ -74,6 +74,7 @@ window.call = (target) => {
   watch(session.connection);
   return true;
 };
+window.hold = (on) => { if (on) window.session.hold(); else window.session.unhold(); return true; };
 window.sendDtmf = (digits) => { window.session.sendDTMF(digits, { transportType: 'RFC2833', duration: 120, interToneGap: 120 }); return true; };
 window.hangup = () => { if (window.session && !window.session.isEnded()) window.session.terminate(); return true; };
 /** The strongest frequency bin of the remote audio now, and its level in dB. */
@@ -220,7 +221,7 @@ describe('WebRTC far end (ws, mediaMode webrtc)', () => {
     expect(margin.marginDb, JSON.stringify(margin)).toBeGreaterThan(30);
   }, 40_000);
 
-  it('hold/resume by re-INVITE and RFC 4733 DTMF both ways over the DTLS-SRTP leg', async () => {
+  it('hold/resume both ways by re-INVITE and RFC 4733 DTMF both ways over the DTLS-SRTP leg', async () => {
     const call = await world.calls.dial('webrtc', PAGE_USER, { source: tone(1000) });
     await waitForCall(world, call.id, connected, 15_000, 'connected');
     await expectPageHearsOurTone();
@@ -252,6 +253,19 @@ describe('WebRTC far end (ws, mediaMode webrtc)', () => {
       const now = await inbound();
       return now && (now.packetsReceived ?? 0) > (stillOnHold.packetsReceived ?? 0) + 25 ? now : null;
     }, 5_000, 'our audio again after resume');
+
+    // The page holds (its re-INVITE a=sendonly through our werift leg): remote hold here, our answer recvonly.
+    await page.evaluate(() => (globalThis as unknown as { hold(on: boolean): boolean }).hold(true));
+    const held = await waitForCall(world, call.id, (c) => c.state === 'held' && c.remoteHold, 5_000, 'remote hold');
+    expect(held.localHold).toBe(false);
+    await waitInPage(async () => ((await log()).includes('hold local') ? true : null), 5_000, 'the page on hold');
+    await page.evaluate(() => (globalThis as unknown as { hold(on: boolean): boolean }).hold(false));
+    await waitForCall(world, call.id, (c) => c.state === 'connected' && !c.remoteHold, 5_000, 'resumed by the page');
+    const resumed = (await inbound())!;
+    await waitInPage(async () => {
+      const now = await inbound();
+      return now && (now.packetsReceived ?? 0) > (resumed.packetsReceived ?? 0) + 25 ? now : null;
+    }, 5_000, 'our audio after the page resumed');
     await world.calls.hangup(call.id);
     await waitForCall(world, call.id, ended, 5_000, 'ended');
   }, 40_000);
