@@ -12,8 +12,8 @@
  * the bus was open).
  *
  * ```
- *   no bus ──media:bus-open──► open (mids known) ──media:bus-open (re-offer)──► open
- *     ▲                           │
+ *   no bus ──media:bus-open──► open (mids known) ──media:bus-open (a new page's offer)──► open (bus replaced,
+ *     ▲                           │                                                        calls moved over)
  *     └──── media:bus-close / media host exit ───┘
  * ```
  */
@@ -65,10 +65,27 @@ export class MediaService {
         }
         const host = await this.options.host();
         this.watch(host);
+        // Every offer comes from a new RTCPeerConnection (a page loaded or reloaded): the old bus
+        // (other ICE credentials, other DTLS certificate) is replaced, and calls it carried move
+        // to the same transceivers of the new one, so a reload mid-call keeps the call's audio.
+        const carried = [...this.inUse].filter(([, callId]) => !callId.startsWith('pending:'));
+        if (this.open) await host.closeBus(BUS_ID).catch(() => undefined);
+        this.open = false;
+        this.mids = [];
+        this.inUse.clear();
         const { sdpAnswer, mids } = await host.openBus(BUS_ID, sdpOffer);
         this.mids = mids;
         this.open = true;
-        for (const mid of [...this.inUse.keys()]) if (!mids.includes(mid)) this.inUse.delete(mid);
+        for (const [mid, callId] of carried) {
+          if (!mids.includes(mid)) {
+            this.options.emit('media:bus-track', { callId, busTrackId: null });
+            continue;
+          }
+          // The call may have ended meanwhile: then there is no session and nothing to move.
+          const moved = await host.setSource(callId, this.sourceOf(mid)).then(() => true, () => false);
+          if (moved) this.inUse.set(mid, callId);
+          this.options.emit('media:bus-track', { callId, busTrackId: moved ? mid : null });
+        }
         return { sdpAnswer, busTrackIds: mids };
       },
       'media:bus-attach': async (id, track) => {

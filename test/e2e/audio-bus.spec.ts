@@ -200,6 +200,43 @@ test('a call from the page: the far end records the page\'s 1 kHz, the page hear
   rmSync(callee.dir, { recursive: true, force: true });
 });
 
+test('an incoming call answered from the page has audio both ways through the bus', async ({ page }) => {
+  const caller = await startBaresip({
+    name: 'bus1083',
+    user: '1083',
+    password: USERS['1083']!,
+    registrar: { ip: kamailio.ip, port: kamailio.ports.udp, transport: 'udp' },
+    domain: DOMAIN,
+    answerMode: 'manual',
+    tone: { frequencyHz: 440 },
+    record: true,
+  });
+  phones.push(caller);
+  await caller.registered();
+  await openBus(page);
+  await registered(page);
+  await caller.dial(`sip:${ME}@${DOMAIN}`);
+  let ringing: string | null = null;
+  await expect.poll(async () => (ringing = await page.evaluate(async () => {
+    const r = await window.trunkline.listCalls();
+    return (r.ok ? r.value.find((c: { direction: string; state: string; id: string }) => c.direction === 'incoming' && c.state === 'ringing')?.id : null) ?? null;
+  })), { timeout: 15_000 }).not.toBeNull();
+  const callId = ringing!;
+  const answered = await page.evaluate((id) => window.trunkline.answerCall(id), callId);
+  expect(answered.ok).toBe(true);
+  await caller.waitForEvent('CALL_ESTABLISHED', undefined, 15_000);
+  await expect.poll(async () => (await receivedPeakHz(page, callId)).peakHz, { timeout: 10_000 }).toBeGreaterThan(400);
+  expect(Math.abs((await receivedPeakHz(page, callId)).peakHz - 440)).toBeLessThan(30);
+  await page.waitForTimeout(2_500);
+  await page.evaluate((id) => window.trunkline.hangUp(id), callId);
+  await caller.waitForEvent('CALL_CLOSED');
+  await caller.stop({ keepFiles: true });
+  const recording = (await caller.recordings()).at(-1);
+  expect(recording?.received).toBeTruthy();
+  expect((await toneMargin(recording!.received!, 1000, { from: 0.5, seconds: 1.5 })).marginDb).toBeGreaterThan(20);
+  rmSync(caller.dir, { recursive: true, force: true });
+});
+
 test('device pickers list Chromium\'s fake devices; the chosen output is applied with setSinkId', async ({ page }) => {
   await openBus(page);
   const devices = await page.evaluate(async () => {

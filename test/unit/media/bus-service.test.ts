@@ -133,3 +133,27 @@ it('opens the bus, gives each new call a free transceiver, tells the page, and f
   media.dispose();
   await pc.close();
 });
+
+it('a new page\'s offer replaces the bus and moves the calls it carried onto the same transceivers', async () => {
+  const { media, events } = service();
+  const first = await rendererOffer(2);
+  const opened = await media.dispatch('media:bus-open', [first.localDescription!.sdp]);
+  const mids = (opened as { value: { busTrackIds: string[] } }).value.busTrackIds;
+  await host.open({ session: 'call-r', localAddress: LOOPBACK, portMin: 46000, portMax: 46099 });
+  expect(await media.dispatch('media:bus-attach', ['call-r', mids[1]])).toEqual({ ok: true, value: null });
+  await first.close(); // the page reloads
+
+  const second = await rendererOffer(2);
+  events.length = 0;
+  const again = await media.dispatch('media:bus-open', [second.localDescription!.sdp]);
+  expect(again.ok).toBe(true);
+  expect(events.filter((e) => e.event === 'media:bus-track').map((e) => e.payload)).toEqual([{ callId: 'call-r', busTrackId: mids[1] }]);
+  expect(media.trackOf('call-r')).toBe(mids[1]);
+  // The old bus is gone from the host: only the new one answers, and the call's session relays through it.
+  await second.setRemoteDescription({ type: 'answer', sdp: (again as { value: { sdpAnswer: string } }).value.sdpAnswer });
+  await waitFor('second bus connected', () => second.connectionState === 'connected', 10_000);
+  await host.close('call-r');
+  await media.dispatch('media:bus-close', []);
+  media.dispose();
+  await second.close();
+});
