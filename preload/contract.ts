@@ -161,7 +161,7 @@ export interface CommandMap {
   'call:settings-update': { args: [patch: Partial<PhoneSettings>]; value: PhoneSettings };
   /** A link that opened the app before the page was listening (taken once), or null. */
   'call:take-link': { args: []; value: DialLink | null };
-  /** Opens the audio bus with the renderer's complete offer (or re-offers it); calls dialled or answered afterwards use it. */
+  /** Opens the audio bus with a page's complete offer (a new page's offer replaces the bus; its calls move over); calls dialled or answered afterwards use it. */
   'media:bus-open': { args: [sdpOffer: string]; value: BusOpenAnswer };
   /** Moves call `callId`'s audio onto bus transceiver `busTrackId` (a call already up without the bus). */
   'media:bus-attach': { args: [callId: string, busTrackId: string]; value: null };
