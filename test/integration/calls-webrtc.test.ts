@@ -269,4 +269,15 @@ describe('WebRTC far end (ws, mediaMode webrtc)', () => {
     await world.calls.hangup(call.id);
     await waitForCall(world, call.id, ended, 5_000, 'ended');
   }, 40_000);
+
+  it('RTP inactivity as on rtp lines: the page drops its peer connection → BYE with the reason after rtpTimeout', async () => {
+    await addRegisteredLine(world, callLine('webrtc-quiet', '1052', [serverOf(kam, 'ws')], { mediaMode: 'webrtc', rtpTimeout: 5 }));
+    const call = await world.calls.dial('webrtc-quiet', PAGE_USER, { source: tone(1000) });
+    await waitForCall(world, call.id, connected, 15_000, 'connected');
+    await expectPageHearsOurTone();
+    await page.evaluate(() => (globalThis as unknown as { pc: { close(): void } }).pc.close());
+    const end = await waitForCall(world, call.id, ended, 12_000, 'ended by inactivity');
+    expect(end.code).toBe(408);
+    expect(end.reason).toMatch(/no RTP for 5 s/);
+  }, 40_000);
 });
