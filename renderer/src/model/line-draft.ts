@@ -157,7 +157,7 @@ export function draftFromConfig(config: PublicLineConfig): LineDraft {
     stopFailoverAfterInviteTimeout: config.stopFailoverAfterInviteTimeout,
     calls: callsDraft(config.calls),
     enabled: config.enabled,
-    carried: withoutUndefined({ nat: config.nat ? structuredClone(config.nat) : undefined, testCall: config.testCall ? structuredClone(config.testCall) : undefined }),
+    carried: JSON.parse(JSON.stringify({ nat: config.nat, testCall: config.testCall })) as LineDraft['carried'],
   };
 }
 
@@ -222,7 +222,8 @@ export function draftToInput(d: LineDraft): LineInput {
       autoAnswerMs: d.calls.autoAnswer ? integerInput(d.calls.autoAnswerMs) ?? 0 : undefined,
     }),
     enabled: d.enabled,
-    ...structuredClone(d.carried),
+    // A JSON copy: the draft is a Svelte state proxy, which structuredClone refuses.
+    ...(JSON.parse(JSON.stringify(d.carried)) as LineDraft['carried']),
   });
 }
 
