@@ -77,7 +77,7 @@ export interface MediaPeerOptions {
   /** State shared with the call's earlier and later peers (see {@link SharedCallMedia}); default: the peer's own. */
   shared?: SharedCallMedia;
   /** Errors of fire-and-forget media-port calls (setMuted, sendDtmf, close). */
-  onError?: (error: Error, operation: 'setMuted' | 'sendDtmf' | 'close' | 'inactive') => void;
+  onError?: (error: Error, operation: 'configure' | 'setMuted' | 'sendDtmf' | 'close' | 'inactive') => void;
   /** For the `o=` session id (default: the system's). */
   random?: Random;
   /** For SDES master keys (default: node:crypto). */
@@ -380,8 +380,15 @@ export class MediaPeer {
     return port;
   }
 
-  private async configure(plan: MediaPlan): Promise<void> {
-    await this.options.mediaPort.configure({
+  /**
+   * Hands the negotiated media to the port without making JsSIP wait: JsSIP sends the ACK (and,
+   * for an incoming call, the 200 OK) only once the description is set, and a round trip to the
+   * media process there was most of our call setup time. The port runs its commands in order, so
+   * a later mute or DTMF still follows this configure. A configure that fails ends the call the
+   * way lost RTP does: `iceconnectionstatechange` → 'failed', and JsSIP sends BYE.
+   */
+  private configure(plan: MediaPlan): Promise<void> {
+    const configured = this.options.mediaPort.configure({
       remoteAddress: plan.remoteAddress,
       remotePort: plan.remotePort,
       remoteRtcpPort: plan.remoteRtcpPort,
@@ -391,10 +398,15 @@ export class MediaPeer {
       direction: plan.direction,
       ...(plan.srtp ? { srtp: plan.srtp } : {}),
     });
-    if (this.state === 'closed') return;
+    configured.catch((error: unknown) => {
+      if (this.state === 'closed') return;
+      this.options.onError?.(error instanceof Error ? error : new Error(String(error)), 'configure');
+      this.setIce('failed');
+    });
     this.plan = plan;
     this.applyMute();
     this.setIce('connected');
+    return Promise.resolve();
   }
 
   /** Mute follows the audio track: JsSIP disables it for mute, local hold and remote hold. */

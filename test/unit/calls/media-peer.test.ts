@@ -64,6 +64,28 @@ describe('MediaPeer', () => {
     expect(a.media.plan?.codec).toBe('PCMA');
   });
 
+  it('the answer is set without waiting for the media process (JsSIP ACKs then); a configure that fails ends the media as "failed"', async () => {
+    const errors: string[] = [];
+    const a = newPeer({ onError: (e: Error, op: string) => errors.push(`${op}: ${e.message}`) } as never);
+    const b = newPeer();
+    let reject: (error: Error) => void = () => undefined;
+    a.port.configure = () => new Promise<void>((_resolve, fail) => (reject = fail));
+    const offer = await a.peer.createOffer();
+    await a.peer.setLocalDescription(offer);
+    await b.peer.setRemoteDescription(offer);
+    const answer = await b.peer.createAnswer();
+    await b.peer.setLocalDescription(answer);
+    const states: string[] = [];
+    a.peer.addEventListener('iceconnectionstatechange', () => states.push(a.peer.iceConnectionState));
+    // Resolves although the port has not answered (and never will, until rejected below).
+    await a.peer.setRemoteDescription(answer);
+    expect(a.peer.iceConnectionState).toBe('connected');
+    reject(new Error('media host gone'));
+    await waitFor('ice failed', () => a.peer.iceConnectionState === 'failed', 2_000);
+    expect(states.at(-1)).toBe('failed');
+    expect(errors).toEqual(['configure: media host gone']);
+  });
+
   it('a later answer to the same offer (a second 18x with SDP) re-targets the media; a remote re-offer with a new port too', async () => {
     const a = newPeer();
     const b = newPeer();
