@@ -2,6 +2,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from '@playwright/test';
 import type { DevHost } from '../../main/devhost/dev-host';
 import { startDevHost } from '../../main/devhost/dev-host';
+import { monitorFormat } from '../../main/shell/monitor-format';
 import { lineConfig } from '../integration/engine-fixture';
 import { expectNoProblems, field, input, openApp, showView } from './app-page';
 
@@ -106,7 +107,8 @@ test('servers are added, reordered and removed; the first one is the primary', a
 test('export leaves passwords out unless asked; an invalid import names the field and imports nothing', async ({ page }) => {
   const app = await openApp(page, host);
   await showView(page, 'Lines');
-  await host.service.dispatch('lines:update', ['existing', { ...host.engine.config('existing'), password: 'hunter2-secret' }]);
+  const updated = await host.service.dispatch('lines:update', ['existing', { ...monitorFormat(host.engine.config('existing')), password: 'hunter2-secret' }]);
+  expect(updated.ok).toBe(true);
 
   const withoutSecrets = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export…' }).click();
