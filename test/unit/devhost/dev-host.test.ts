@@ -96,6 +96,16 @@ describe('development host', () => {
     await expect.poll(() => events.map((e) => e.event)).toContain('line:added');
     ws.close();
   });
+
+  it('carries the phone commands to the call service, validated there', async () => {
+    const ws = await connect();
+    expect(await request(ws, 1, 'call:list', [])).toEqual({ ok: true, value: [] });
+    expect(await request(ws, 2, 'call:history', [])).toEqual({ ok: true, value: { entries: [], missedUnseen: 0 } });
+    expect(await request(ws, 3, 'call:dial', ['no-such-line', '1002'])).toMatchObject({ ok: false, error: { message: 'line: no line "no-such-line"', fields: [{ path: 'line' }] } });
+    expect(await request(ws, 4, 'call:settings-update', [{ linksDialAtOnce: 1 }])).toEqual({ ok: false, error: { message: 'linksDialAtOnce: must be true or false' } });
+    expect(await request(ws, 5, 'call:take-link', [])).toEqual({ ok: true, value: null });
+    ws.close();
+  });
 });
 
 describe('page helpers', () => {
