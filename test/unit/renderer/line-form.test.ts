@@ -21,6 +21,20 @@ describe('line form', () => {
     expect(form.valid).toBe(true);
   });
 
+  it('the Calls section validates inline like every field: allowed values named, cross-field rule at its field', () => {
+    const form = filledForm();
+    form.draft.calls.rtpTimeout = '2';
+    form.draft.calls.rtpPortMax = '9000';
+    form.touch('calls.rtpTimeout');
+    form.touch('calls.rtpPortMax');
+    expect(form.errorFor('calls.rtpTimeout')).toBe('must be 0, or an integer from 5 to 3600 seconds (0 = off) (got 2)');
+    form.draft.calls.rtpTimeout = '0';
+    expect(form.errorFor('calls.rtpTimeout')).toBeNull();
+    expect(form.errorFor('calls.rtpPortMax')).toBe('must be greater than rtpPortMin (10000): RTP takes an even port and RTCP the next one (got 9000)');
+    form.draft.calls.rtpPortMax = '10100';
+    expect(form.valid).toBe(true);
+  });
+
   it("main's refusal stays at its field while the value is the one refused", () => {
     const form = filledForm();
     form.refusedByMain([{ path: 'id', message: 'must be unique ("a" exists)' }]);
