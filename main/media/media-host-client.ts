@@ -149,13 +149,13 @@ export class MediaHostClient {
   }
 
   /** Our SDP offer from the session's webrtc leg (created on first use, ICE on `iceAddress`). */
-  webrtcOffer(session: string, iceAddress: string): Promise<WebrtcResult> {
-    return this.request('webrtc-offer', { session, iceAddress });
+  webrtcOffer(session: string, iceAddress: string, portRange?: { min: number; max: number }): Promise<WebrtcResult> {
+    return this.request('webrtc-offer', { session, iceAddress, ...(portRange ? { portMin: portRange.min, portMax: portRange.max } : {}) });
   }
 
   /** Our SDP answer to a WebRTC far end's offer, from the session's webrtc leg. */
-  webrtcAnswer(session: string, iceAddress: string, sdpOffer: string): Promise<WebrtcResult> {
-    return this.request('webrtc-answer', { session, iceAddress, sdpOffer });
+  webrtcAnswer(session: string, iceAddress: string, sdpOffer: string, portRange?: { min: number; max: number }): Promise<WebrtcResult> {
+    return this.request('webrtc-answer', { session, iceAddress, sdpOffer, ...(portRange ? { portMin: portRange.min, portMax: portRange.max } : {}) });
   }
 
   /** Applies the far end's answer to the leg's last offer. */

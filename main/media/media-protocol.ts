@@ -218,6 +218,9 @@ export interface WebrtcOfferParams {
   session: string;
   /** IPv4 address that reaches the SIP server: ICE gathers host candidates there only. */
   iceAddress: string;
+  /** The line's RTP port range: the ICE candidate's UDP port is taken from it (default: any port). */
+  portMin?: number;
+  portMax?: number;
 }
 
 export interface WebrtcAnswerParams extends WebrtcOfferParams {

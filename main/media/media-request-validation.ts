@@ -154,7 +154,11 @@ function validateBus(o: Fields): BusParams {
 function validateWebrtcOffer(o: Fields): WebrtcOfferParams {
   const iceAddress = ipAddress(o, 'iceAddress');
   if (isIP(iceAddress) !== 4) throw new Error(`iceAddress: must be an IPv4 address (got "${iceAddress}")`);
-  return { session: session(o), iceAddress };
+  if (o.portMin === undefined && o.portMax === undefined) return { session: session(o), iceAddress };
+  const portMin = integer(o, 'portMin', 1024, 65534);
+  const portMax = integer(o, 'portMax', 1025, 65535);
+  if (portMax <= portMin) throw new Error(`portMax: must be greater than portMin (${portMin}) (got ${portMax})`);
+  return { session: session(o), iceAddress, portMin, portMax };
 }
 
 function webrtcSdp(o: Fields, field: string): string {

@@ -8,12 +8,12 @@ import type { MediaHostClient } from './media-host-client';
 export class WebrtcHostNegotiator implements WebrtcNegotiator {
   constructor(private readonly host: MediaHostClient, private readonly session: string) {}
 
-  offer(iceAddress: string): Promise<WebrtcNegotiation> {
-    return this.host.webrtcOffer(this.session, iceAddress);
+  offer(iceAddress: string, portRange?: { min: number; max: number }): Promise<WebrtcNegotiation> {
+    return this.host.webrtcOffer(this.session, iceAddress, portRange);
   }
 
-  answer(iceAddress: string, sdpOffer: string): Promise<WebrtcNegotiation> {
-    return this.host.webrtcAnswer(this.session, iceAddress, sdpOffer);
+  answer(iceAddress: string, sdpOffer: string, portRange?: { min: number; max: number }): Promise<WebrtcNegotiation> {
+    return this.host.webrtcAnswer(this.session, iceAddress, sdpOffer, portRange);
   }
 
   accept(sdpAnswer: string): Promise<WebrtcNegotiation> {

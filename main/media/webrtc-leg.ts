@@ -82,7 +82,12 @@ export class WebrtcLeg {
       iceUseIpv6: false,
       ...(options.portRange ? { icePortRange: [options.portRange.min, options.portRange.max] as [number, number] } : {}),
     });
+    // werift announces the same track again on re-negotiation (re-INVITE): subscribe once per track,
+    // or every packet would reach the session twice.
+    const subscribed = new WeakSet<object>();
     this.pc.onTrack.subscribe((track) => {
+      if (subscribed.has(track)) return;
+      subscribed.add(track);
       track.onReceiveRtp.subscribe((packet) => this.fromFarEnd(packet));
     });
     this.pc.connectionStateChange.subscribe((state) => options.onState?.(state));

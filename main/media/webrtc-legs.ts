@@ -40,8 +40,8 @@ export class WebrtcLegs {
       }
       return { sdp: '', bridgePort: leg.bridgePort, format: leg.format() };
     }
-    const { iceAddress } = params as MediaCommands['webrtc-offer']['params'];
-    const leg = await this.legFor(session, iceAddress);
+    const { iceAddress, portMin, portMax } = params as MediaCommands['webrtc-offer']['params'];
+    const leg = await this.legFor(session, iceAddress, portMin !== undefined && portMax !== undefined ? { min: portMin, max: portMax } : undefined);
     if (command === 'webrtc-offer') return { sdp: await leg.offer(), bridgePort: leg.bridgePort, format: leg.format() };
     let sdp: string;
     try {
@@ -65,13 +65,15 @@ export class WebrtcLegs {
     await Promise.all([...this.legs.keys()].map((id) => this.close(id)));
   }
 
-  private legFor(session: MediaSession, iceAddress: string): Promise<WebrtcLeg> {
+  /** The session's leg; created with the first command's address and port range (later ones do not move it). */
+  private legFor(session: MediaSession, iceAddress: string, portRange: { min: number; max: number } | undefined): Promise<WebrtcLeg> {
     let leg = this.legs.get(session.id);
     if (!leg) {
       const createdAt = this.deps.clock.now();
       leg = WebrtcLeg.create({
         iceAddress,
         sessionRtpPort: session.rtpPort,
+        ...(portRange ? { portRange } : {}),
         onState: (state) => {
           const now = this.deps.clock.now();
           const remoteAt = this.remoteSdpAt.get(session.id);

@@ -74,7 +74,11 @@ window.call = (target) => {
   watch(session.connection);
   return true;
 };
-window.hold = (on) => { if (on) window.session.hold(); else window.session.unhold(); return true; };
+/** Resolves once the re-INVITE succeeded (JsSIP refuses a second re-offer while one is pending). */
+window.hold = (on) => new Promise((resolve, reject) => {
+  const started = on ? window.session.hold({}, () => resolve(true)) : window.session.unhold({}, () => resolve(true));
+  if (!started) reject(new Error('JsSIP refused to ' + (on ? 'hold' : 'unhold')));
+});
 window.sendDtmf = (digits) => { window.session.sendDTMF(digits, { transportType: 'RFC2833', duration: 120, interToneGap: 120 }); return true; };
 window.hangup = () => { if (window.session && !window.session.isEnded()) window.session.terminate(); return true; };
 /** The strongest frequency bin of the remote audio now, and its level in dB. */
@@ -255,11 +259,11 @@ describe('WebRTC far end (ws, mediaMode webrtc)', () => {
     }, 5_000, 'our audio again after resume');
 
     // The page holds (its re-INVITE a=sendonly through our werift leg): remote hold here, our answer recvonly.
-    await page.evaluate(() => (globalThis as unknown as { hold(on: boolean): boolean }).hold(true));
+    await page.evaluate(() => (globalThis as unknown as { hold(on: boolean): Promise<boolean> }).hold(true));
     const held = await waitForCall(world, call.id, (c) => c.state === 'held' && c.remoteHold, 5_000, 'remote hold');
     expect(held.localHold).toBe(false);
     await waitInPage(async () => ((await log()).includes('hold local') ? true : null), 5_000, 'the page on hold');
-    await page.evaluate(() => (globalThis as unknown as { hold(on: boolean): boolean }).hold(false));
+    await page.evaluate(() => (globalThis as unknown as { hold(on: boolean): Promise<boolean> }).hold(false));
     await waitForCall(world, call.id, (c) => c.state === 'connected' && !c.remoteHold, 5_000, 'resumed by the page');
     const resumed = (await inbound())!;
     await waitInPage(async () => {
@@ -267,7 +271,9 @@ describe('WebRTC far end (ws, mediaMode webrtc)', () => {
       return now && (now.packetsReceived ?? 0) > (resumed.packetsReceived ?? 0) + 25 ? now : null;
     }, 5_000, 'our audio after the page resumed');
     await world.calls.hangup(call.id);
-    await waitForCall(world, call.id, ended, 5_000, 'ended');
+    const end = await waitForCall(world, call.id, ended, 5_000, 'ended');
+    // Re-INVITEs renegotiate the werift leg: every packet must still reach the session once (no duplicates).
+    expect(end.stats?.packetsLost ?? 0).toBeGreaterThanOrEqual(0);
   }, 40_000);
 
   it('RTP inactivity as on rtp lines: the page drops its peer connection → BYE with the reason after rtpTimeout', async () => {

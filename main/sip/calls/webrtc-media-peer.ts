@@ -25,7 +25,7 @@ import { parse } from 'sdp-transform';
 import { DtmfSender } from './dtmf-sender';
 import type { HoldState, MediaPeer, MediaPeerOptions, MediaPeerSender, SessionDescriptionInit, SharedCallMedia, SignalingState } from './media-peer';
 import { createSharedCallMedia } from './media-peer';
-import type { CodecName, MediaDirection } from './media-port';
+import type { CodecName, MediaDirection, PortRange } from './media-port';
 import { directionSends, intersectDirections, reverseDirection } from './media-port';
 import type { MediaPlan } from './sdp-offer-answer';
 import type { AudioTrackStub } from './media-stream-stub';
@@ -42,8 +42,9 @@ export interface WebrtcNegotiation {
 
 /** The media host's webrtc leg of one call, as the peer drives it. Rejections name what failed. */
 export interface WebrtcNegotiator {
-  offer(iceAddress: string): Promise<WebrtcNegotiation>;
-  answer(iceAddress: string, sdpOffer: string): Promise<WebrtcNegotiation>;
+  /** `portRange`: the line's RTP range, where the leg's ICE candidate port is taken from. */
+  offer(iceAddress: string, portRange?: PortRange): Promise<WebrtcNegotiation>;
+  answer(iceAddress: string, sdpOffer: string, portRange?: PortRange): Promise<WebrtcNegotiation>;
   accept(sdpAnswer: string): Promise<WebrtcNegotiation>;
 }
 
@@ -180,7 +181,7 @@ export class WebrtcMediaPeer {
   async createOffer(_options?: unknown): Promise<SessionDescriptionInit> {
     this.assertNotClosed();
     await this.localPort();
-    const negotiation = await this.webrtc.negotiator.offer(this.webrtc.iceAddress);
+    const negotiation = await this.webrtc.negotiator.offer(this.webrtc.iceAddress, this.options.portRange);
     this.assertNotClosed();
     this.offered = { sdp: negotiation.sdp, direction: offerDirectionFor(this.holdFlags()) };
     return { type: 'offer', sdp: negotiation.sdp };
@@ -222,7 +223,7 @@ export class WebrtcMediaPeer {
       const offerDirection = audioDirectionOf(description.sdp);
       await this.localPort();
       // Rejects when werift cannot answer (no common codec, no DTLS): JsSIP answers 488 (RTCSession.js:528, 1710).
-      const negotiation = await this.webrtc.negotiator.answer(this.webrtc.iceAddress, description.sdp);
+      const negotiation = await this.webrtc.negotiator.answer(this.webrtc.iceAddress, description.sdp, this.options.portRange);
       this.assertNotClosed();
       if (!negotiation.format) throw domError('NotSupportedError', 'the offer has no PCMU or PCMA audio (the media host has no Opus codec)');
       // RFC 3264 §6.1 + §8.4: we answer the reverse of the offer, limited to sendonly while we hold.

@@ -52,7 +52,12 @@ it('offer/answer through two werift legs: SAVPF SDP, audio and DTMF across DTLS-
   expect(offer.sdp).toMatch(/^a=setup:actpass/m);
   const candidates = offer.sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
   expect(candidates.length).toBeGreaterThan(0);
-  for (const c of candidates) expect(c.split(' ')[4]).toBe(LOOPBACK);
+  for (const c of candidates) {
+    expect(c.split(' ')[4]).toBe(LOOPBACK);
+    // The line's RTP port range holds the ICE port too (firewall rules written for the range still hold).
+    expect(Number(c.split(' ')[5])).toBeGreaterThanOrEqual(40000);
+    expect(Number(c.split(' ')[5])).toBeLessThanOrEqual(49999);
+  }
   expect(offer.sdp).not.toMatch(/a=crypto/);
 
   await b.peer.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
@@ -118,5 +123,6 @@ it('the media host refuses webrtc commands naming the field', async () => {
   await expect(host.webrtcAccept('rx', 'v=0\r\n')).rejects.toThrow(/session: "rx" has no webrtc leg/);
   await expect(host.webrtcOffer('rx', '::1')).rejects.toThrow(/iceAddress: must be an IPv4 address/);
   await expect(host.webrtcAnswer('rx', LOOPBACK, 'hello')).rejects.toThrow(/sdpOffer: must be an SDP body/);
+  await expect(host.webrtcOffer('rx', LOOPBACK, { min: 41000, max: 40000 })).rejects.toThrow(/portMax: must be greater than portMin/);
   await host.close('rx');
 });
