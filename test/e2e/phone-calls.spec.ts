@@ -232,3 +232,32 @@ test('blind transfer: the far end is referred to another number and the call end
   await expect(card.getByTestId('call-state')).toHaveText(/^Ended/, { timeout: 15_000 });
   expectNoProblems(app);
 });
+
+test('call waiting: a second call rings while in a call; answering it holds the first; Resume swaps back', async ({ page }) => {
+  const first = await farEnd('1069', 'manual');
+  const second = await farEnd('1070', 'manual');
+  const app = await openPhone(page);
+  await first.dial(`sip:${ME}@${DOMAIN}`);
+  await page.getByRole('alertdialog', { name: /^Incoming call from 1069/ }).getByRole('button', { name: 'Answer' }).click({ timeout: 15_000 });
+  await first.waitForEvent('CALL_ESTABLISHED');
+  const firstCard = page.getByRole('article', { name: 'Call with 1069' });
+  await expect(firstCard.getByTestId('call-state')).toHaveText(/^Connected/);
+
+  await second.dial(`sip:${ME}@${DOMAIN}`);
+  const waiting = page.getByRole('alertdialog', { name: /^Incoming call from 1070/ });
+  await expect(waiting).toContainText('Call waiting', { timeout: 15_000 });
+  await waiting.getByRole('button', { name: 'Hold & answer' }).click();
+  await second.waitForEvent('CALL_ESTABLISHED');
+  const secondCard = page.getByRole('article', { name: 'Call with 1070' });
+  await expect(secondCard.getByTestId('call-state')).toHaveText(/^Connected/);
+  await expect(firstCard.getByTestId('call-state')).toHaveText(/^On hold/);
+
+  // Swap: resuming the first holds the second.
+  await firstCard.getByRole('button', { name: 'Resume' }).click();
+  await expect(firstCard.getByTestId('call-state')).toHaveText(/^Connected/);
+  await expect(secondCard.getByTestId('call-state')).toHaveText(/^On hold/);
+  await firstCard.getByRole('button', { name: 'Hang up' }).click();
+  await secondCard.getByRole('button', { name: 'Hang up' }).click();
+  await Promise.all([first.waitForEvent('CALL_CLOSED'), second.waitForEvent('CALL_CLOSED')]);
+  expectNoProblems(app);
+});
