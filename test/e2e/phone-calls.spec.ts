@@ -261,3 +261,14 @@ test('call waiting: a second call rings while in a call; answering it holds the 
   await Promise.all([first.waitForEvent('CALL_CLOSED'), second.waitForEvent('CALL_CLOSED')]);
   expectNoProblems(app);
 });
+
+test('a call that fails says why, with the code and reason, and is in the history with them', async ({ page }) => {
+  const app = await openPhone(page);
+  // Nobody is registered as 1099: the registrar answers 404.
+  await page.getByRole('textbox', { name: 'Number or SIP address to call' }).fill('1099');
+  await page.keyboard.press('Enter');
+  const card = callCard(page);
+  await expect(card.getByTestId('call-state')).toHaveText(/^Ended — 404 /, { timeout: 15_000 });
+  await expect(page.getByRole('list', { name: 'Calls, newest first' }).getByRole('listitem').first().getByTestId('outcome')).toHaveText(/^404 /);
+  expectNoProblems(app);
+});
