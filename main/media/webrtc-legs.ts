@@ -3,6 +3,7 @@
  * `webrtc-answer`, `webrtc-accept`, media-protocol.ts). A leg is created on a session's first
  * webrtc command and closed with the session.
  */
+import { RTCDtlsTransport } from 'werift';
 import type { Clock } from '../sip/clock';
 import type { MediaSession } from './media-session';
 import type { MediaCommands, MediaEvents, WebrtcResult } from './media-protocol';
@@ -21,7 +22,19 @@ export class WebrtcLegs {
   /** When each session's leg last had the far end's SDP applied (for `sinceRemoteSdpMs`). */
   private readonly remoteSdpAt = new Map<string, number>();
 
-  constructor(private readonly deps: WebrtcLegsDeps) {}
+  /** Starts making the DTLS certificate (see {@link prewarm}) as the media host starts. */
+  constructor(private readonly deps: WebrtcLegsDeps) {
+    WebrtcLegs.prewarm();
+  }
+
+  /**
+   * Makes werift's per-process DTLS certificate (ECDSA P-256, cached by werift for every later peer)
+   * now rather than inside the first webrtc call's setup (≈ 340 ms cold on this machine). Idempotent;
+   * a failure surfaces again on first use.
+   */
+  static prewarm(): void {
+    RTCDtlsTransport.SetupCertificate().catch(() => undefined);
+  }
 
   static isWebrtcCommand(command: string): command is WebrtcCommand {
     return command === 'webrtc-offer' || command === 'webrtc-answer' || command === 'webrtc-accept';
