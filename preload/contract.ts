@@ -29,6 +29,26 @@ export interface AppSettings {
   notifications: boolean;
   /** UI theme; `system` follows the OS. */
   theme: 'system' | 'light' | 'dark';
+  /** Prometheus `/metrics` on 127.0.0.1 (never another address); off by default (issue 10). */
+  metrics: MetricsSetting;
+  /** HEP export of every SIP message to a collector such as Homer; off by default (issue 10). */
+  hep: HepSetting;
+}
+
+/** `AppSettings.metrics`: the endpoint listens on 127.0.0.1:`port` while `enabled`. */
+export interface MetricsSetting {
+  enabled: boolean;
+  /** TCP port, an integer from 1024 to 65535; default 9464. */
+  port: number;
+}
+
+/** `AppSettings.hep`: HEPv3 over UDP while `enabled`; passwords and Authorization values masked. */
+export interface HepSetting {
+  enabled: boolean;
+  /** `udp:IP:PORT`, e.g. `udp:127.0.0.1:9060` (the default) or `udp:[::1]:9060`; no host names. */
+  target: string;
+  /** The capture agent id Homer shows, 1 to 4294967295; default 2001. */
+  captureId: number;
 }
 
 /** Something main wants a person to know (a settings file moved aside, a refused secret store). */

@@ -9,12 +9,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import type { LineConfig } from '../../common/line-config';
-import type { AppSettings } from '../../preload/contract';
+import type { AppSettings, EventMap } from '../../preload/contract';
 import type { CallDocumentStore } from '../shell/call-history';
 import { CallHistoryRepository, JsonFileCallDocumentStore, MemoryCallDocumentStore } from '../shell/call-history';
 import { CallService, callFeedOf } from '../shell/call-service';
 import { routeCommands } from '../shell/command-router';
 import { MediaService, routeMediaCommands, sharedMediaHost, withBusAudio } from '../shell/media-service';
+import { DiagnosticsExports } from '../shell/diagnostics-exports';
 import { DEFAULT_SETTINGS, MemoryLineRepository } from '../shell/line-repository';
 import type { EventSink } from '../shell/line-service';
 import { LineService } from '../shell/line-service';
@@ -61,6 +62,8 @@ export interface DevHost {
   readonly calls: CallManager;
   readonly callService: CallService;
   readonly repository: MemoryLineRepository;
+  /** The metrics endpoint and HEP exporter as the settings have them. */
+  readonly diagnostics: DiagnosticsExports;
   /** Unregisters every line (bounded), closes the bridge and the HTTP server. */
   stop(): Promise<void>;
 }
@@ -81,10 +84,21 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
     hosts: [`127.0.0.1:${port}`, `localhost:${port}`],
   });
 
-  const engine = options.engine ?? new SipEngine({ userAgent: 'Trunkline-devhost' });
+  // The engine is made once; the diagnostics settings (metrics, HEP) come and go behind these hooks.
+  // An engine passed in (the benchmarks') has no hooks: its metrics come from snapshots only.
+  const diagnostics = new DiagnosticsExports((notice) => bridge.broadcast('app:notice', notice));
+  const engine = options.engine ?? new SipEngine({
+    userAgent: 'Trunkline-devhost',
+    traceSink: diagnostics.traceSink,
+    registrationObserver: diagnostics.registrationObserver,
+  });
+  diagnostics.follow(engine);
   const repository = new MemoryLineRepository(options.lines ?? [], options.settings ?? DEFAULT_SETTINGS);
   // Links are never opened from the host: there is no person to confirm them.
-  const emit: EventSink = (event, payload) => bridge.broadcast(event, payload);
+  const emit: EventSink = (event, payload) => {
+    if (event === 'settings:changed') void diagnostics.apply(payload as EventMap['settings:changed']);
+    bridge.broadcast(event, payload);
+  };
   const service = new LineService(engine, repository, emit, async () => false);
   // The CallManager listens for each line's user agents, so it exists before any line starts.
   // One media host for the calls' trunk legs and the page's audio bus (the relay joins them).
@@ -105,6 +119,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
   });
   bridge.attach(routeMediaCommands(media, routeCommands(service, callService)));
   service.start();
+  await diagnostics.apply(repository.loadSettings());
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
@@ -115,10 +130,11 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       media.dispose();
       await mediaHost.stop();
       service.dispose();
+      await diagnostics.close();
       bridge.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     })());
 
-  return { url: `${origin}/#token=${token}`, origin, port, token, policy, engine, service, calls, callService, repository, stop };
+  return { url: `${origin}/#token=${token}`, origin, port, token, policy, engine, service, calls, callService, repository, diagnostics, stop };
 }

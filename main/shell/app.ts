@@ -41,6 +41,7 @@ import { checkSender } from './ipc-sender';
 import type { LineRepository } from './line-repository';
 import { MemoryLineRepository } from './line-repository';
 import type { EventSink } from './line-service';
+import { DiagnosticsExports } from './diagnostics-exports';
 import { LineService } from './line-service';
 import { MainWindow } from './main-window';
 import { MediaService, routeMediaCommands, sharedMediaHost, withBusAudio } from './media-service';
@@ -81,7 +82,14 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function run(): void {
-  const engine = new SipEngine({ userAgent: `Trunkline/${app.getVersion()}` });
+  // The engine is made once; the diagnostics settings (metrics, HEP) come and go behind these hooks.
+  const diagnostics = new DiagnosticsExports((notice) => notices.push(notice));
+  const engine = new SipEngine({
+    userAgent: `Trunkline/${app.getVersion()}`,
+    traceSink: diagnostics.traceSink,
+    registrationObserver: diagnostics.registrationObserver,
+  });
+  diagnostics.follow(engine);
   // Calls listen on every line's user agents, so the manager exists before any line starts.
   // One media host serves the calls' trunk legs and the window's audio bus (the relay joins them).
   const mediaHost = sharedMediaHost();
@@ -195,7 +203,10 @@ function run(): void {
 
     sink = createEventSink(() => window.contents());
     const emit: EventSink = <E extends EventName>(event: E, payload: EventMap[E]) => {
-      if (event === 'settings:changed') policy.setEnabled((payload as EventMap['settings:changed']).notifications);
+      if (event === 'settings:changed') {
+        policy.setEnabled((payload as EventMap['settings:changed']).notifications);
+        void diagnostics.apply(payload as EventMap['settings:changed']);
+      }
       sink(event, payload);
     };
     const openExternal = createExternalOpener({
@@ -280,10 +291,12 @@ function run(): void {
       callService.dispose();
       media.dispose();
       service.dispose();
+      void diagnostics.close();
     };
     // Quitting may have been asked for while starting: then nothing more starts.
     if (quit.quitting) return teardown();
     service.start();
+    void diagnostics.apply(repository.loadSettings());
     window.show();
   }).catch((error: Error) => {
     log(`start-up failed: ${error.stack ?? error.message}`);

@@ -23,6 +23,7 @@ import { DEFAULT_SETTINGS } from './line-repository';
 import { monitorFormat } from './monitor-format';
 import type { SecretCipher } from './secret-cipher';
 import type { InvalidStoredLine, StoredDocument, StoredLine } from './settings-document';
+import { storedHepSetting, storedMetricsSetting } from './diagnostics-settings';
 import { CURRENT_SCHEMA_VERSION, emptyDocument } from './settings-document';
 import { migrateDocument } from './settings-migrations';
 
@@ -194,11 +195,13 @@ export class ElectronLineRepository implements LineRepository {
     return {
       notifications: typeof stored.notifications === 'boolean' ? stored.notifications : DEFAULT_SETTINGS.notifications,
       theme: stored.theme === 'light' || stored.theme === 'dark' || stored.theme === 'system' ? stored.theme : DEFAULT_SETTINGS.theme,
+      metrics: storedMetricsSetting(stored.metrics),
+      hep: storedHepSetting(stored.hep),
     };
   }
 
   saveSettings(settings: AppSettings): void {
-    this.document.settings = { ...settings };
+    this.document.settings = structuredClone(settings);
     this.write();
   }
 

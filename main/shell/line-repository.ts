@@ -1,7 +1,13 @@
 import type { LineConfig } from '../../common/line-config';
 import type { AppSettings } from '../../preload/contract';
+import { DEFAULT_HEP_SETTING, DEFAULT_METRICS_SETTING } from './diagnostics-settings';
 
-export const DEFAULT_SETTINGS: AppSettings = { notifications: true, theme: 'system' };
+export const DEFAULT_SETTINGS: AppSettings = {
+  notifications: true,
+  theme: 'system',
+  metrics: { ...DEFAULT_METRICS_SETTING },
+  hep: { ...DEFAULT_HEP_SETTING },
+};
 
 /**
  * Where lines and settings live between runs. The Electron app keeps them in electron-store with

@@ -10,6 +10,7 @@ import type {
   AppSettings, BridgeError, CommandMap, CommandName, CommandResult, EventMap, EventName, LineInput, LineView, PublicLineConfig,
 } from '../../preload/contract';
 import type { SipEngine } from '../sip/engine';
+import { parseHepSetting, parseMetricsSetting } from './diagnostics-settings';
 import type { LineRepository } from './line-repository';
 import { monitorFormat } from './monitor-format';
 
@@ -89,7 +90,7 @@ export class LineService {
         return `${JSON.stringify({ lines }, null, 2)}\n`;
       },
       'lines:import': (json) => this.import(json),
-      'settings:get': () => ({ ...this.settings }),
+      'settings:get': () => structuredClone(this.settings),
       'settings:update': (patch) => this.updateSettings(patch),
       'app:open-external': (url) => {
         if (typeof url !== 'string') throw new InputError('url: must be text');
@@ -201,7 +202,7 @@ export class LineService {
 
   private updateSettings(patch: unknown): AppSettings {
     if (!isRecord(patch)) throw new InputError('settings: must be an object');
-    const next = { ...this.settings };
+    const next = structuredClone(this.settings);
     for (const [key, value] of Object.entries(patch)) {
       if (key === 'notifications') {
         if (typeof value !== 'boolean') throw new InputError('notifications: must be true or false');
@@ -209,12 +210,17 @@ export class LineService {
       } else if (key === 'theme') {
         if (value !== 'system' && value !== 'light' && value !== 'dark') throw new InputError('theme: must be one of "system", "light", "dark"');
         next.theme = value;
-      } else throw new InputError(`${key}: is not a known setting (known: notifications, theme)`);
+      } else if (key === 'metrics' || key === 'hep') {
+        const parsed = key === 'metrics' ? parseMetricsSetting(value, next.metrics) : parseHepSetting(value, next.hep);
+        if (!parsed.ok) throw new InputError(parsed.errors.map((e) => `${e.path}: ${e.message}`).join('; '), parsed.errors);
+        if (key === 'metrics') next.metrics = parsed.value as AppSettings['metrics'];
+        else next.hep = parsed.value as AppSettings['hep'];
+      } else throw new InputError(`${key}: is not a known setting (known: notifications, theme, metrics, hep)`);
     }
     this.settings = next;
     this.repository.saveSettings(next);
-    this.emit('settings:changed', { ...next });
-    return { ...next };
+    this.emit('settings:changed', structuredClone(next));
+    return structuredClone(next);
   }
 
   private persist(): void {

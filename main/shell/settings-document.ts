@@ -44,7 +44,13 @@ export const DOCUMENT_SCHEMA = {
   schemaVersion: { type: 'integer', minimum: 1 },
   settings: {
     type: 'object',
-    properties: { notifications: { type: 'boolean' }, theme: { enum: ['system', 'light', 'dark'] } },
+    properties: {
+      notifications: { type: 'boolean' },
+      theme: { enum: ['system', 'light', 'dark'] },
+      // Content is checked by diagnostics-settings.ts on load (a bad value falls back to off).
+      metrics: { type: 'object' },
+      hep: { type: 'object' },
+    },
   },
   lines: {
     type: 'array',

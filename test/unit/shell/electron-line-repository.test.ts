@@ -3,6 +3,7 @@ import type { LineConfig } from '../../../common/line-config';
 import { parseLineConfig } from '../../../common/line-config';
 import type { AppNotice, LineView } from '../../../preload/contract';
 import { ElectronLineRepository } from '../../../main/shell/electron-line-repository';
+import { DEFAULT_SETTINGS } from '../../../main/shell/line-repository';
 import { LineService } from '../../../main/shell/line-service';
 import { safeStorageCipher } from '../../../main/shell/secret-cipher';
 import { SipEngine } from '../../../main/sip/engine';
@@ -29,7 +30,7 @@ describe('settings file (electron-store) with passwords encrypted by safeStorage
     const file = new MemoryDocumentFile();
     const { repository, notices } = open(file);
     expect(repository.loadLines()).toEqual([]);
-    expect(repository.loadSettings()).toEqual({ notifications: true, theme: 'system' });
+    expect(repository.loadSettings()).toEqual(DEFAULT_SETTINGS);
     expect(file.json()).toEqual({ schemaVersion: 3, settings: {}, lines: [], invalidLines: [] });
     expect(notices).toEqual([]);
   });
@@ -109,7 +110,7 @@ describe('settings file (electron-store) with passwords encrypted by safeStorage
     }));
     const { repository, notices } = open(file);
     expect(repository.loadLines()).toEqual([line({ id: 'a', password: 'pw', servers: [{ host: 'sip.example.org', expires: 600 }] })]);
-    expect(repository.loadSettings()).toEqual({ notifications: false, theme: 'dark' });
+    expect(repository.loadSettings()).toEqual({ ...DEFAULT_SETTINGS, notifications: false, theme: 'dark' });
     expect(file.json()).toMatchObject({ schemaVersion: 3, lines: [{ id: 'a', servers: [{ host: 'sip.example.org', expires: 600 }], passwordCiphertext: ciphertext }] });
     expect(file.moved).toEqual([]);
     expect(notices).toEqual([]);
@@ -160,17 +161,18 @@ describe('settings file (electron-store) with passwords encrypted by safeStorage
     const { repository, notices } = open(file);
     file.failWrites = 'ENOSPC: no space left on device';
     expect(() => repository.saveLines([line({ id: 'a' })])).not.toThrow();
-    repository.saveSettings({ notifications: false, theme: 'light' });
+    repository.saveSettings({ ...DEFAULT_SETTINGS, notifications: false, theme: 'light' });
     expect(notices).toEqual([{ level: 'error', message: expect.stringContaining('Settings could not be saved to /home/agent/.config/Trunkline/trunkline-settings.json: ENOSPC') }]);
     expect(repository.loadLines().map((l) => l.id)).toEqual(['a']);
   });
 
   it('settings round-trip; a stored value of the wrong type falls back to its default', () => {
     const file = new MemoryDocumentFile();
-    open(file).repository.saveSettings({ notifications: false, theme: 'dark' });
-    expect(open(file).repository.loadSettings()).toEqual({ notifications: false, theme: 'dark' });
-    file.text = JSON.stringify({ schemaVersion: 3, settings: { theme: 'neon', extra: 1 }, lines: [], invalidLines: [] });
-    expect(open(file).repository.loadSettings()).toEqual({ notifications: true, theme: 'system' });
+    const chosen = { notifications: false, theme: 'dark' as const, metrics: { enabled: true, port: 9500 }, hep: { enabled: true, target: 'udp:[::1]:9061', captureId: 7 } };
+    open(file).repository.saveSettings(chosen);
+    expect(open(file).repository.loadSettings()).toEqual(chosen);
+    file.text = JSON.stringify({ schemaVersion: 3, settings: { theme: 'neon', extra: 1, metrics: { enabled: true, port: 80 }, hep: { target: 'udp:homer:9060' } }, lines: [], invalidLines: [] });
+    expect(open(file).repository.loadSettings()).toEqual(DEFAULT_SETTINGS);
   });
 
   it('through the bridge: a line added with a password is stored encrypted, and the renderer only learns "has password"', async () => {

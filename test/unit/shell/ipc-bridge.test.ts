@@ -5,7 +5,7 @@ import type { CommandIpc, EventTargetContents } from '../../../main/shell/ipc-br
 import { COMMAND_CHANNELS, createEventSink, registerCommandHandlers } from '../../../main/shell/ipc-bridge';
 import type { SenderFacts } from '../../../main/shell/ipc-sender';
 import { checkSender } from '../../../main/shell/ipc-sender';
-import { MemoryLineRepository } from '../../../main/shell/line-repository';
+import { DEFAULT_SETTINGS, MemoryLineRepository } from '../../../main/shell/line-repository';
 import { LineService } from '../../../main/shell/line-service';
 import { SipEngine } from '../../../main/sip/engine';
 import { FakeClock } from '../../fake-clock';
@@ -63,7 +63,7 @@ describe('IPC: every handler checks its sender, then LineService checks the payl
   it('the main frame of our window, showing the app, is served', async () => {
     const { invoke } = setup();
     expect(await invoke('lines:list', fromApp)).toEqual({ ok: true, value: [] });
-    expect(await invoke('settings:get', fromApp)).toEqual({ ok: true, value: { notifications: true, theme: 'system' } });
+    expect(await invoke('settings:get', fromApp)).toEqual({ ok: true, value: DEFAULT_SETTINGS });
   });
 
   it('a bad payload from a trusted sender is refused by name and range, never thrown', async () => {
