@@ -77,6 +77,8 @@ async function expectAnsweredViaBackup(callId: string, user: string): Promise<vo
   const failover = await callEvent(world, callId, 'failover');
   expect(failover).toMatchObject({ from: 0, to: 1 });
   // The line registered on the backup first, then the INVITE went there (SPEC: register, then dial).
+  // Kamailio's log line for a request can reach the harness after the call connected: wait for it.
+  await backup.waitForWire((r) => r.method === 'INVITE' && r.fromUser === user, 5_000);
   const wire = backup.wire();
   const register = wire.findIndex((r) => r.method === 'REGISTER' && r.fromUser === user && r.authorization);
   const invite = indexOf(wire, 'INVITE', user);
