@@ -1,7 +1,8 @@
 /**
  * The phone's microphone and speaker: P2's AudioBus (renderer/src/audio/audio-bus.ts), opened at
  * the first call and kept for the page's life (the loopback leg takes ~0.7 s to connect, so it is
- * not made per call). If it cannot open (no microphone, permission refused) the call still goes
+ * not made per call). The first call does not wait for it: it is dialled at once and moved onto
+ * the bus (`AudioBus.attach`) when the bus is open. If it cannot open (no microphone, permission refused) the call still goes
  * ahead with the engine's own audio, and the person is told once why they will not be heard.
  */
 import type { TrunklineApi } from '../../preload/contract';
@@ -46,6 +47,13 @@ export class BusPhoneAudio implements PhoneAudio {
       }
     })();
     return this.#opening;
+  }
+
+  async attachWhenOpen(callId: string): Promise<void> {
+    const open = this.#bus.state === 'open' || (this.#opening !== null && (await this.#opening));
+    // A call dialled once the bus was open got its transceiver from main at dial time.
+    if (!open || this.#bus.calls.has(callId)) return;
+    await this.#bus.attach(callId);
   }
 
   level(): number | null {

@@ -37,8 +37,13 @@ export interface DeviceSet {
 
 /** Microphone and speaker for calls (renderer/src/phone-audio.ts over P2's AudioBus); tests pass a fake. */
 export interface PhoneAudio {
-  /** Opens the audio once, before the first call; false = calls go on without it. */
+  /** Opens the audio once (the first call starts it); false = calls go on without it. */
   prepare(devices: DeviceSet): Promise<boolean>;
+  /**
+   * Puts call `callId` on the audio once `prepare` has opened it (a call placed while it was still
+   * opening); nothing when it is already on it or the audio could not open. Rejects with the reason.
+   */
+  attachWhenOpen(callId: string): Promise<void>;
   /** Microphone level 0..1 while open, else null. */
   level(): number | null;
   useDevices(devices: DeviceSet): Promise<void>;
@@ -229,7 +234,9 @@ export class PhoneState {
     }
     this.dialing = true;
     this.error = null;
-    await this.#audio?.prepare(this.devices);
+    // The INVITE does not wait for the audio (issue 8: click → INVITE ≤ 50 ms; opening the bus the
+    // first time takes ~0.7 s): both start now, and the call joins the audio when it is open.
+    void this.#audio?.prepare(this.devices);
     const result = await this.#api.dial(line, to);
     this.dialing = false;
     if (!result.ok) {
@@ -239,6 +246,11 @@ export class PhoneState {
     this.lastDialed = { line, target: to };
     this.number = '';
     this.changed(result.value);
+    const id = result.value.id;
+    void this.#audio?.attachWhenOpen(id).catch((error: Error) => {
+      const call = this.calls.get(id);
+      if (call && call.state !== 'ended') this.#report(`The call's microphone and speaker could not be connected: ${error.message}`);
+    });
     return true;
   }
 

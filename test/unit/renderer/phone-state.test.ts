@@ -15,8 +15,9 @@ function view(id: string, state: 'registered' | 'retry-wait', calls = true): Lin
   return { config: { id, name: id.toUpperCase(), enabled: true, calls: { enabled: calls } } as unknown as PublicLineConfig, snapshot: snapshot({ id, state }) };
 }
 
-function setup(options: { dial?: (line: string, to: string) => Promise<CommandResult<CallSnapshot>> } = {}) {
+function setup(options: { dial?: (line: string, to: string) => Promise<CommandResult<CallSnapshot>>; audioOpens?: Promise<boolean> } = {}) {
   const sent: { command: string; args: unknown[] }[] = [];
+  let opening: Promise<boolean> | null = null;
   const rings: (RingKind | 'stop')[] = [];
   const prepared: DeviceSet[] = [];
   const timers: { run: () => void; ms: number }[] = [];
@@ -47,9 +48,13 @@ function setup(options: { dial?: (line: string, to: string) => Promise<CommandRe
     updatePhoneSettings: (patch: Partial<PhoneSettings>) => ok({ ...settings, ...patch }),
   } as unknown as TrunklineApi;
   const audio: PhoneAudio = {
-    prepare: async (devices) => {
+    prepare: (devices) => {
       prepared.push(devices);
-      return true;
+      sent.push({ command: 'audio-prepare', args: [] });
+      return (opening ??= options.audioOpens ?? Promise.resolve(true));
+    },
+    attachWhenOpen: async (id) => {
+      if (await opening) sent.push({ command: 'audio-attach', args: [id] });
     },
     level: () => 0.5,
     useDevices: async () => undefined,
@@ -69,8 +74,8 @@ function setup(options: { dial?: (line: string, to: string) => Promise<CommandRe
   return { phone, lines, sent, rings, prepared, timers };
 }
 
-async function loaded() {
-  const world = setup();
+async function loaded(options: Parameters<typeof setup>[0] = {}) {
+  const world = setup(options);
   await world.lines.load();
   await world.phone.load();
   flushSync();
@@ -88,7 +93,18 @@ describe('phone state', () => {
     expect(phone.line).toBe('alpha');
   });
 
-  it('dials the cleaned number on the chosen line after opening the audio with the remembered devices; the number clears', async () => {
+  it('the first call does not wait for the audio: dialled while it opens, attached once it is open', async () => {
+    let open!: (ok: boolean) => void;
+    const { phone, sent } = await loaded({ audioOpens: new Promise<boolean>((resolve) => (open = resolve)) });
+    phone.setNumber('1002');
+    expect(await phone.dial()).toBe(true);
+    expect(sent.map((s) => s.command).filter((c) => c.startsWith('audio') || c === 'dial')).toEqual(['audio-prepare', 'dial']);
+    open(true);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(sent.filter((s) => s.command === 'audio-attach')).toEqual([{ command: 'audio-attach', args: ['out-1002'] }]);
+  });
+
+  it('dials the cleaned number on the chosen line, opening the audio with the remembered devices; the number clears', async () => {
     const { phone, sent, prepared } = await loaded();
     phone.setNumber('+1 (555) 010-0199');
     expect(phone.number).toBe('+15550100199');
