@@ -236,8 +236,10 @@ export class PhoneState {
     this.error = null;
     // The INVITE does not wait for the audio (issue 8: click → INVITE ≤ 50 ms; opening the bus the
     // first time takes ~0.7 s): both start now, and the call joins the audio when it is open.
+    // The dial request leaves first, so nothing the audio does on its way out can delay it.
+    const dialed = this.#api.dial(line, to);
     void this.#audio?.prepare(this.devices);
-    const result = await this.#api.dial(line, to);
+    const result = await dialed;
     this.dialing = false;
     if (!result.ok) {
       this.error = `The call could not be placed: ${result.error.fields?.[0]?.message ? `${result.error.message}` : result.error.message}`;

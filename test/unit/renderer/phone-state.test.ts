@@ -93,12 +93,12 @@ describe('phone state', () => {
     expect(phone.line).toBe('alpha');
   });
 
-  it('the first call does not wait for the audio: dialled while it opens, attached once it is open', async () => {
+  it('the first call does not wait for the audio: the dial request leaves first, the audio opens meanwhile and the call is attached once it is open', async () => {
     let open!: (ok: boolean) => void;
     const { phone, sent } = await loaded({ audioOpens: new Promise<boolean>((resolve) => (open = resolve)) });
     phone.setNumber('1002');
     expect(await phone.dial()).toBe(true);
-    expect(sent.map((s) => s.command).filter((c) => c.startsWith('audio') || c === 'dial')).toEqual(['audio-prepare', 'dial']);
+    expect(sent.map((s) => s.command).filter((c) => c.startsWith('audio') || c === 'dial')).toEqual(['dial', 'audio-prepare']);
     open(true);
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(sent.filter((s) => s.command === 'audio-attach')).toEqual([{ command: 'audio-attach', args: ['out-1002'] }]);
