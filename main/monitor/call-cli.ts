@@ -7,9 +7,9 @@
  * 1 (failed: SIP code and reason on stderr) or 2 (bad arguments or config, naming the field).
  * SIGINT/SIGTERM hang up (bounded), unregister and exit.
  */
-import { accessSync, constants } from 'node:fs';
 import type { CallEvent, CallSnapshot } from '../../common/call-status';
 import { formatErrors } from '../../common/schema';
+import { readWavFile } from '../media/wav-reader';
 import { loadMonitorConfig } from '../monitoring/monitor-config';
 import { CallManager } from '../sip/calls/call-manager';
 import { DEFAULT_UNREGISTER_BOUND_MS, SipEngine } from '../sip/engine';
@@ -39,10 +39,13 @@ function parse(): CallArgs {
   }
   const { args } = parsed;
   if (args.source?.kind === 'wav') {
+    // Read it whole now, as the media host will: a file that is not a usable WAV is a bad
+    // argument (exit 2), found before anything is registered — not a failed call later.
     try {
-      accessSync(args.source.path, constants.R_OK);
+      readWavFile(args.source.path);
     } catch (error) {
-      usageError(`--play: cannot read ${args.source.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      usageError(`--play: ${code ? `cannot read ${args.source.path}: ${code}` : (error as Error).message}`);
     }
   }
   return args;
@@ -74,14 +77,18 @@ async function main(): Promise<void> {
   const keepAlive = setInterval(() => undefined, 60_000);
 
   let finished: CallSnapshot | null = null;
-  let exiting = false;
-  const exit = async (code: number, message?: string): Promise<never> => {
-    exiting = true;
+  let exiting: Promise<never> | null = null;
+  // One way out, taken once: a second reason to leave (the call ending while the media host fails)
+  // must wait for the same hang-up and unregister, never exit before the Expires:0 is answered.
+  const exit = (code: number, message?: string): Promise<never> => {
     if (message) process.stderr.write(`${message}\n`);
-    await calls.shutdown(HANGUP_BOUND_MS).catch(() => undefined);
-    await engine.shutdown(DEFAULT_UNREGISTER_BOUND_MS).catch(() => undefined);
-    clearInterval(keepAlive);
-    process.exit(code);
+    exiting ??= (async () => {
+      await calls.shutdown(HANGUP_BOUND_MS).catch(() => undefined);
+      await engine.shutdown(DEFAULT_UNREGISTER_BOUND_MS).catch(() => undefined);
+      clearInterval(keepAlive);
+      process.exit(code);
+    })();
+    return exiting;
   };
   const done = (call: CallSnapshot): void => {
     if (exiting) return;
@@ -127,9 +134,11 @@ async function main(): Promise<void> {
     try {
       current = (await calls.dial(line.id, args.to, audio)).id;
     } catch (error) {
-      // The target's errors read "to: …" (common/dial-target.ts): name the option as typed.
+      // The target's errors read "to: …" (common/dial-target.ts): name the option as typed. The
+      // line is already registering: leave through `exit`, which unregisters it.
       const message = (error as Error).message;
-      configError(message.startsWith('to: ') ? `--${message}` : message);
+      process.stderr.write(`${message.startsWith('to: ') ? `--${message}` : message}\n\n${CALL_USAGE}\n`);
+      await exit(2);
     }
     return;
   }

@@ -185,6 +185,8 @@ describe('npm run call: bad arguments and config exit 2 naming what is wrong', (
     { name: 'both --tone and --play', args: (c: string) => ['--config', c, '--line', 'carrier-a', '--to', '1002', '--tone', '1000', '--play', '/x.wav'], says: /--tone|--play/ },
     { name: 'a bad --duration', args: (c: string) => ['--config', c, '--line', 'carrier-a', '--to', '1002', '--duration', 'soon'], says: /--duration/ },
     { name: 'bad --dtmf digits', args: (c: string) => ['--config', c, '--line', 'carrier-a', '--to', '1002', '--dtmf', '12x'], says: /--dtmf/ },
+    // Found before anything registers: no binding left behind by a call that could never play.
+    { name: '--play a file that is not a WAV', args: (c: string) => ['--config', c, '--line', 'carrier-a', '--to', '1002', '--play', c], says: /--play: .*not a RIFF\/WAVE file/ },
   ];
 
   it(`${CASES.map((c) => c.name).join('; ')}; a config field out of range (all run at once)`, async () => {
