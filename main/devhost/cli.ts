@@ -9,6 +9,7 @@ import type { LineConfig } from '../../common/line-config';
 import { readLinesFile } from './config-file';
 import { startDevHost } from './dev-host';
 import { syntheticEngine, syntheticLines } from './synthetic-lines';
+import { onQuitSignals } from '../monitor/quit-signals';
 
 const USAGE = `usage: npm run dev:host -- [--config <file.json>] [--port <n>] [--synthetic <n>] [--data-dir <dir>]
 
@@ -61,15 +62,16 @@ async function main(): Promise<void> {
   const count = host.engine.lineIds().length;
   process.stdout.write(`Trunkline dev host: ${host.url}\n(${count} line${count === 1 ? '' : 's'}; Ctrl-C unregisters them and exits)\n`);
 
-  let quitting = false;
-  const quit = (): void => {
-    if (quitting) return;
-    quitting = true;
-    process.stdout.write('unregistering…\n');
-    void host.stop().then(() => process.exit(0));
-  };
-  process.on('SIGINT', quit);
-  process.on('SIGTERM', quit);
+  onQuitSignals({
+    stop: () => {
+      process.stdout.write('unregistering…\n');
+      void host.stop().then(() => process.exit(0));
+    },
+    again: (signal) => {
+      process.stderr.write(`${signal} again: quitting without waiting\n`);
+      process.exit(1);
+    },
+  });
 }
 
 void main();
