@@ -143,6 +143,7 @@ describe('npm run call: dialling', () => {
       run.child.kill('SIGINT');
       const code = await exitCode(run, 20_000);
       expect(code, run.err()).not.toBeNull();
+      await eventually(() => phone.sipMessages(/^BYE /).length > 0, 3_000, 'BYE in the phone\'s log');
       expect(phone.sipMessages(/^BYE /)).toHaveLength(1);
       expect(run.events().at(-1)).toMatchObject({ event: 'ended', by: 'local' });
       expect(await primary.bindings('1007')).toHaveLength(0);

@@ -72,6 +72,8 @@ describe('call outcomes', () => {
     const end = await waitForCall(world, call.id, ended, 5_000, 'ended');
     expect(end.code).toBe(487);
     expect(end.answeredAt).toBeNull();
+    // baresip writes its SIP log a moment after it reports the call closed.
+    await eventually(() => callee.sipMessages(/^CANCEL /).length > 0, 3_000, 'CANCEL in the callee\'s log');
     expect(callee.sipMessages(/^CANCEL /)).toHaveLength(1);
     await eventually(() => inviteFinalCodes(callee.sipLog()).includes(487), 3_000, '487 sent by the callee');
   });
@@ -110,6 +112,7 @@ describe('call outcomes', () => {
     expect(`${end.code} ${end.reason}`).toMatch(/408|480|487|no answer/i);
     // The callee stopped ringing: it got a CANCEL.
     await callee.waitForEvent('CALL_CLOSED');
+    await eventually(() => callee.sipMessages(/^CANCEL /).length > 0, 3_000, 'CANCEL in the callee\'s log');
     expect(callee.sipMessages(/^CANCEL /)).toHaveLength(1);
   });
 });
@@ -200,6 +203,7 @@ describe('DTMF', () => {
     world.calls.sendDtmf(call.id, '159#');
     for (const digit of ['1', '5', '9', '#']) await phone.waitForEvent('CALL_DTMF_START', (e) => e.param === digit, 5_000, since);
     expect(phone.events('CALL_DTMF_START').map((e) => e.param)).toEqual(['1', '5', '9', '#']);
+    if (mode === 'info') await eventually(() => phone.sipMessages(/^INFO /).length >= 4, 3_000, 'four INFOs in the phone\'s log');
     const infos = phone.sipMessages(/^INFO /);
     if (mode === 'info') {
       expect(infos).toHaveLength(4);

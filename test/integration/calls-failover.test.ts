@@ -259,6 +259,7 @@ describe('BYE failover', () => {
       const closed = await phone.waitForEvent('CALL_CLOSED', () => true, 5_000);
       expect(closed.time).toBeGreaterThanOrEqual(bye.time - 50);
       // The BYE at the phone came through the backup (the Route naming the primary was consumed there).
+      await eventually(() => phone.sipMessages(/^BYE /).length > 0, 3_000, 'BYE in the phone\'s log');
       const byes = phone.sipMessages(/^BYE /);
       expect(byes).toHaveLength(1);
       expect(byes[0]!.split('\n')[0]).toContain(`${backup.ip}:`);
